@@ -1,0 +1,5 @@
+import sys
+
+from fake_clarifai.cli import main
+
+sys.exit(main())

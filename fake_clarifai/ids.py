@@ -1,0 +1,67 @@
+"""Id generation and time: uuid4-hex ids (seedable) and an injectable clock."""
+
+from __future__ import annotations
+
+import random
+import time
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+_VERSION_MASK = ~(0xF000 << 64) & ~(0xC000 << 48)
+_VERSION_BITS = (0x4000 << 64) | (0x8000 << 48)
+
+
+class IdFactory:
+    """Makes 32-char lowercase hex ids shaped like `uuid4().hex`.
+
+    With a seed the sequence is reproducible; without one it draws from the OS entropy pool.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._random = random.Random(seed) if seed is not None else random.SystemRandom()
+        self.seed = seed
+
+    def new_id(self) -> str:
+        return f"{(self._random.getrandbits(128) & _VERSION_MASK) | _VERSION_BITS:032x}"
+
+    def new_ids(self, count: int) -> list[str]:
+        bits = self._random.getrandbits
+        return [f"{(bits(128) & _VERSION_MASK) | _VERSION_BITS:032x}" for _ in range(count)]
+
+    def state(self) -> object:
+        return self._random.getstate() if self.seed is not None else None
+
+    def set_state(self, state: object) -> None:
+        if state is not None:
+            self._random.setstate(state)  # type: ignore[arg-type]
+
+
+class Clock:
+    """Wall-clock time, or a manual clock when `start` is given (advance it with `advance`)."""
+
+    def __init__(self, start: float | None = None) -> None:
+        self._now = start
+
+    @property
+    def is_manual(self) -> bool:
+        return self._now is not None
+
+    def now(self) -> float:
+        return time.time() if self._now is None else self._now
+
+    def advance(self, seconds: float) -> float:
+        if self._now is None:
+            raise RuntimeError("advance() needs a manual clock: construct Clock(start=...)")
+        self._now += seconds
+        return self._now
+
+    def set(self, now: float) -> None:
+        self._now = now
+
+
+def to_timestamp(seconds: float) -> Timestamp:
+    stamp = Timestamp()
+    whole = int(seconds)
+    stamp.seconds = whole
+    stamp.nanos = round((seconds - whole) * 1e9) % 1_000_000_000
+    return stamp

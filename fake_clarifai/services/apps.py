@@ -1,0 +1,88 @@
+"""Apps and collaborators (SPEC §3)."""
+
+from __future__ import annotations
+
+from clarifai_grpc.grpc.api import resources_pb2, service_pb2
+
+from fake_clarifai.auth import is_member
+from fake_clarifai.context import CallContext
+from fake_clarifai.errors import ApiError, Code, invalid
+from fake_clarifai.services import rpc
+from fake_clarifai.services.pagination import paginate
+from fake_clarifai.store import AppState
+
+
+@rpc("PostApps", scope="user")
+def post_apps(ctx: CallContext, request: service_pb2.PostAppsRequest) -> service_pb2.MultiAppResponse:
+    user_id = ctx.caller.user_id
+    seen: set[str] = set()
+    for i, app in enumerate(request.apps):
+        if not app.id:
+            raise invalid(f"apps[{i}].id is empty: give every app an id")
+        if app.id in seen or ctx.store.app(user_id, app.id) is not None:
+            raise invalid(f"apps[{i}].id '{app.id}' already exists for user '{user_id}'")
+        seen.add(app.id)
+    response = service_pb2.MultiAppResponse()
+    for app in request.apps:
+        stored = resources_pb2.App()
+        stored.CopyFrom(app)
+        stored.user_id = user_id
+        stored.name = stored.name or app.id
+        stored.created_at.CopyFrom(ctx.timestamp())
+        stored.modified_at.CopyFrom(stored.created_at)
+        ctx.store.apps[(user_id, app.id)] = AppState(app=stored)
+        response.apps.append(stored)
+    return response
+
+
+@rpc("GetApp")
+def get_app(ctx: CallContext, request: service_pb2.GetAppRequest) -> service_pb2.SingleAppResponse:
+    return service_pb2.SingleAppResponse(app=ctx.app.app)
+
+
+@rpc("ListApps", scope="user")
+def list_apps(ctx: CallContext, request: service_pb2.ListAppsRequest) -> service_pb2.MultiAppResponse:
+    user_id = ctx.caller.user_id
+    visible = (state.app for state in ctx.store.apps.values() if is_member(state, user_id))
+    return service_pb2.MultiAppResponse(apps=paginate(visible, request.page, request.per_page))
+
+
+@rpc("PostCollaborators")
+def post_collaborators(
+    ctx: CallContext, request: service_pb2.PostCollaboratorsRequest
+) -> service_pb2.MultiCollaboratorsResponse:
+    app = ctx.app
+    if ctx.caller.user_id != app.user_id:
+        raise ApiError(Code.CONN_KEY_INVALID, f"only the app owner '{app.user_id}' can add collaborators")
+    seen: set[str] = set()
+    for i, collaborator in enumerate(request.collaborators):
+        user_id = collaborator.user.id
+        where = f"collaborators[{i}].user.id"
+        if not user_id:
+            raise invalid(f"{where} is empty")
+        if user_id not in ctx.store.users:
+            raise ApiError(Code.CONN_DOES_NOT_EXIST, f"{where}: user '{user_id}' does not exist")
+        if user_id == app.user_id or user_id in app.collaborators or user_id in seen:
+            raise invalid(f"{where}: user '{user_id}' is already the owner or a collaborator of the app")
+        seen.add(user_id)
+    response = service_pb2.MultiCollaboratorsResponse()
+    for collaborator in request.collaborators:
+        stored = resources_pb2.Collaborator(
+            id=collaborator.id or ctx.new_id(),
+            user=ctx.store.users[collaborator.user.id],
+            app=app.app,
+            scopes=collaborator.scopes,
+            endpoints=collaborator.endpoints,
+            created_at=ctx.timestamp(),
+        )
+        app.collaborators[collaborator.user.id] = stored
+        response.collaborators.append(stored)
+    return response
+
+
+@rpc("ListCollaborators")
+def list_collaborators(
+    ctx: CallContext, request: service_pb2.ListCollaboratorsRequest
+) -> service_pb2.MultiCollaboratorsResponse:
+    page = paginate(ctx.app.collaborators.values(), request.page, request.per_page)
+    return service_pb2.MultiCollaboratorsResponse(collaborators=page)

@@ -1,0 +1,200 @@
+"""All of the fake's state: one object, one lock, one namespace per (user_id, app_id).
+
+Rules every writer follows, so that `snapshot()` can be a handful of C-level copies:
+- Stored protobuf messages and records are never mutated in place. To change one, build a new one
+  (`copy = type(m)(); copy.CopyFrom(m)`, or `dataclasses.replace`) and put it back in its dict.
+- A container nested inside another (a list per worker, a dict per dataset) is either immutable (a
+  tuple) or copied by the owning `clone()`; keyed-by-input indexes use tuples so that their clone is a
+  single `dict.copy()`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from clarifai_grpc.grpc.api import resources_pb2
+
+from fake_clarifai.errors import Code
+from fake_clarifai.ids import Clock, IdFactory, to_timestamp
+
+Predict = Callable[[resources_pb2.Input], Mapping[str, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A credential: a user's PAT (`app_id` None) or an app-specific API key bound to one app."""
+
+    value: str
+    user_id: str
+    app_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FakeModel:
+    """A seeded model: `predict(input) -> {concept_id: score}`, deterministic."""
+
+    id: str
+    version_id: str
+    predict: Predict
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FakeWorkflow:
+    """A seeded workflow: a named chain whose last node is a model of the same app."""
+
+    id: str
+    model_id: str
+    version_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """One input handed to one worker of a task. `state` is a `TASK_ASSIGNMENT_*` status code."""
+
+    id: str
+    task_id: str
+    input_id: str
+    worker_id: str
+    state: int
+    created_at: float
+    modified_at: float
+
+
+@dataclass(slots=True)
+class TaskState:
+    """A task's definition plus its runtime: assignments and their indexes."""
+
+    task: resources_pb2.Task
+    worker_user_ids: frozenset[str] = frozenset()
+    reviewer_user_ids: frozenset[str] = frozenset()
+    assignments: dict[str, Assignment] = field(default_factory=dict)
+    assignment_ids_by_worker: dict[str, list[str]] = field(default_factory=dict)
+    assignment_ids_by_input: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    runtime: Any = None  # strategy-specific state with a clone() method (e.g. the DYNAMIC pool)
+
+    def clone(self) -> TaskState:
+        return TaskState(
+            task=self.task,
+            worker_user_ids=self.worker_user_ids,
+            reviewer_user_ids=self.reviewer_user_ids,
+            assignments=self.assignments.copy(),
+            assignment_ids_by_worker={w: ids.copy() for w, ids in self.assignment_ids_by_worker.items()},
+            assignment_ids_by_input=self.assignment_ids_by_input.copy(),
+            runtime=self.runtime.clone() if self.runtime is not None else None,
+        )
+
+
+@dataclass(slots=True)
+class AppState:
+    """One app's namespace. Dicts keep insertion order, which is creation order."""
+
+    app: resources_pb2.App
+    collaborators: dict[str, resources_pb2.Collaborator] = field(default_factory=dict)
+    concepts: dict[str, resources_pb2.Concept] = field(default_factory=dict)
+    inputs: dict[str, resources_pb2.Input] = field(default_factory=dict)
+    datasets: dict[str, resources_pb2.Dataset] = field(default_factory=dict)
+    dataset_members: dict[str, dict[str, resources_pb2.DatasetInput]] = field(default_factory=dict)
+    annotations: dict[str, resources_pb2.Annotation] = field(default_factory=dict)
+    annotation_ids_by_input: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    annotation_ids_by_task: dict[str, list[str]] = field(default_factory=dict)
+    models: dict[str, FakeModel] = field(default_factory=dict)
+    workflows: dict[str, FakeWorkflow] = field(default_factory=dict)
+    tasks: dict[str, TaskState] = field(default_factory=dict)
+
+    @property
+    def user_id(self) -> str:
+        return self.app.user_id
+
+    @property
+    def app_id(self) -> str:
+        return self.app.id
+
+    def clone(self) -> AppState:
+        return AppState(
+            app=self.app,
+            collaborators=self.collaborators.copy(),
+            concepts=self.concepts.copy(),
+            inputs=self.inputs.copy(),
+            datasets=self.datasets.copy(),
+            dataset_members={d: members.copy() for d, members in self.dataset_members.items()},
+            annotations=self.annotations.copy(),
+            annotation_ids_by_input=self.annotation_ids_by_input.copy(),
+            annotation_ids_by_task={t: ids.copy() for t, ids in self.annotation_ids_by_task.items()},
+            models=self.models.copy(),
+            workflows=self.workflows.copy(),
+            tasks={t: state.clone() for t, state in self.tasks.items()},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """An opaque copy of the whole store, for `Store.restore`."""
+
+    users: dict[str, resources_pb2.User]
+    tokens: dict[str, Token]
+    apps: dict[tuple[str, str], AppState]
+    id_state: object
+    sequence: int
+
+
+class Store:
+    """The in-memory state. Hold `lock` for every read or write (the wire does, per call)."""
+
+    def __init__(self, ids: IdFactory | None = None, clock: Clock | None = None) -> None:
+        self.lock = threading.RLock()
+        self.ids = ids or IdFactory()
+        self.clock = clock or Clock()
+        self.users: dict[str, resources_pb2.User] = {}
+        self.tokens: dict[str, Token] = {}
+        self.apps: dict[tuple[str, str], AppState] = {}
+        self.sequence = 0  # a monotonic counter for ordering ties (same clock reading)
+
+    def next_sequence(self) -> int:
+        self.sequence += 1
+        return self.sequence
+
+    def app(self, user_id: str, app_id: str) -> AppState | None:
+        return self.apps.get((user_id, app_id))
+
+    def apps_of(self, user_id: str) -> list[AppState]:
+        return [state for (owner, _), state in self.apps.items() if owner == user_id]
+
+    def snapshot(self) -> Snapshot:
+        with self.lock:
+            return Snapshot(
+                users=self.users.copy(),
+                tokens=self.tokens.copy(),
+                apps={key: state.clone() for key, state in self.apps.items()},
+                id_state=self.ids.state(),
+                sequence=self.sequence,
+            )
+
+    def restore(self, snapshot: Snapshot) -> None:
+        with self.lock:
+            self.users = snapshot.users.copy()
+            self.tokens = snapshot.tokens.copy()
+            self.apps = {key: state.clone() for key, state in snapshot.apps.items()}
+            self.ids.set_state(snapshot.id_state)
+            self.sequence = snapshot.sequence
+
+
+def new_input(
+    input_id: str, *, url: str = "", text: str = "", metadata: Mapping[str, Any] | None = None, created_at: float
+) -> resources_pb2.Input:
+    """An input as stored: data by reference (nothing is downloaded), status INPUT_DOWNLOAD_SUCCESS."""
+    message = resources_pb2.Input(id=input_id)
+    if url:
+        message.data.image.url = url
+    if text:
+        message.data.text.raw = text
+    if metadata:
+        message.data.metadata.update(dict(metadata))
+    message.created_at.CopyFrom(to_timestamp(created_at))
+    message.modified_at.CopyFrom(message.created_at)
+    message.status.code = Code.INPUT_DOWNLOAD_SUCCESS
+    message.status.description = "Download complete"
+    return message

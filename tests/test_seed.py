@@ -1,0 +1,100 @@
+"""Seeding from Python and JSON: all or nothing, errors naming the path inside the document."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fake_clarifai import DEFAULT_SEED, FakeClarifai, SeedError
+
+GOOD = {
+    "users": [{"id": "alice", "pats": ["alice-pat"]}, {"id": "bob", "pats": ["bob-pat"]}],
+    "apps": [
+        {
+            "user_id": "alice",
+            "id": "main",
+            "collaborators": ["bob"],
+            "api_keys": ["main-key"],
+            "concepts": [{"id": "water"}],
+            "inputs": [{"id": "in1", "url": "https://example.com/1.jpg"}, {"id": "in2", "text": "hello"}],
+            "datasets": [{"id": "ds1", "input_ids": ["in1"]}],
+            "models": [{"id": "m1", "version_id": "v1", "predictions": {"in1": {"water": 0.93}}}],
+            "workflows": [{"id": "wf1", "model_id": "m1"}],
+        }
+    ],
+}
+
+
+def test_good_seed_builds_every_kind_of_state(tmp_path: Path) -> None:
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(GOOD))
+    fake = FakeClarifai()
+    fake.load_seed(path)
+    app = fake.store.app("alice", "main")
+    assert fake.store.tokens["alice-pat"].user_id == "alice"
+    assert fake.store.tokens["main-key"].app_id == "main"
+    assert list(app.collaborators) == ["bob"]
+    assert list(app.concepts) == ["water"]
+    assert list(app.inputs) == ["in1", "in2"]
+    assert app.inputs["in1"].data.image.url == "https://example.com/1.jpg"
+    assert app.inputs["in2"].data.text.raw == "hello"
+    assert list(app.dataset_members["ds1"]) == ["in1"]
+    assert app.models["m1"].predict(app.inputs["in1"]) == {"water": 0.93}
+    assert app.workflows["wf1"].model_id == "m1"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "problem"),
+    [
+        (lambda s: s["users"][0].update(id=""), "users[0].id", "expected a non-empty string, got ''"),
+        (lambda s: s["users"].append({"id": "alice"}), "users[2].id", "user 'alice' already exists"),
+        (lambda s: s["apps"][0].update(user_id="carol"), "apps[0].user_id", "no user 'carol' (add it under users)"),
+        (lambda s: s["apps"][0]["inputs"].append({"id": "in1"}), "apps[0].inputs[2]", "duplicate input id 'in1'"),
+        (
+            lambda s: s["apps"][0]["datasets"][0]["input_ids"].append("nope"),
+            "apps[0].datasets[0].input_ids[1]",
+            "no input 'nope' in this app",
+        ),
+        (
+            lambda s: s["apps"][0]["models"][0]["predictions"]["in1"].update(water=2),
+            "apps[0].models[0].predictions.in1.water",
+            "expected a score in [0, 1], got 2",
+        ),
+        (lambda s: s["apps"][0].update(colour="red"), "apps[0].colour", "unknown key"),
+        (lambda s: s["users"][1].update(pats=["alice-pat"]), "users[1].pats[0]", "the token 'alice-pat' is already in use"),
+    ],
+)
+def test_bad_seed_names_the_path_and_applies_nothing(mutate, path, problem) -> None:
+    seed = json.loads(json.dumps(GOOD))
+    mutate(seed)
+    fake = FakeClarifai()
+    with pytest.raises(SeedError) as raised:
+        fake.load_seed(seed)
+    assert raised.value.path == path
+    assert raised.value.problem.startswith(problem)
+    assert fake.store.users == {} and fake.store.apps == {}
+
+
+def test_unreadable_and_non_json_files(tmp_path: Path) -> None:
+    with pytest.raises(SeedError, match=r"missing.json: \$: cannot read the file"):
+        FakeClarifai().load_seed(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(SeedError, match=r"bad.json: \$: not JSON: .* at line 1 column 2"):
+        FakeClarifai().load_seed(bad)
+
+
+def test_python_seeding_api_and_default_seed() -> None:
+    fake = FakeClarifai()
+    fake.load_seed(DEFAULT_SEED)
+    pat = fake.add_user("newcomer")
+    assert fake.store.tokens[pat].user_id == "newcomer"
+    assert fake.add_user("newcomer", "second-pat") == "second-pat"
+    key = fake.add_api_key("owner", "main")
+    assert fake.store.tokens[key].app_id == "main"
+    with pytest.raises(ValueError, match="already in use"):
+        fake.add_user("someone", "owner-pat")
+    with pytest.raises(ValueError, match="no user 'ghost'"):
+        fake.add_app("ghost", "x")
