@@ -174,7 +174,7 @@ class FakeClarifai:
             self.store.tokens[token] = Token(token, user_id, app_id)
             return token
 
-    def add_concept(self, user_id: str, app_id: str, id: str, name: str | None = None) -> None:  # noqa: A002
+    def add_concept(self, user_id: str, app_id: str, id: str, name: str | None = None) -> None:
         with self.store.lock:
             app = self._app(user_id, app_id)
             app.concepts[id] = resources_pb2.Concept(
@@ -187,7 +187,7 @@ class FakeClarifai:
         app_id: str,
         id: str,
         url: str = "",
-        text: str = "",  # noqa: A002
+        text: str = "",
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
         with self.store.lock:
@@ -196,7 +196,7 @@ class FakeClarifai:
                 raise ValueError(f"input {id!r} already exists in {user_id}/{app_id}")
             app.inputs[id] = new_input(id, url=url, text=text, metadata=metadata, created_at=self.store.clock.now())
 
-    def add_dataset(self, user_id: str, app_id: str, id: str, input_ids: Sequence[str] = ()) -> None:  # noqa: A002
+    def add_dataset(self, user_id: str, app_id: str, id: str, input_ids: Sequence[str] = ()) -> None:
         with self.store.lock:
             app = self._app(user_id, app_id)
             missing = [i for i in input_ids if i not in app.inputs]
@@ -215,7 +215,7 @@ class FakeClarifai:
         user_id: str,
         app_id: str,
         id: str,
-        version_id: str | None = None,  # noqa: A002
+        version_id: str | None = None,
         predict: Predict | None = None,
         predictions: Mapping[str, Mapping[str, float]] | None = None,
         name: str = "",
@@ -238,7 +238,7 @@ class FakeClarifai:
         user_id: str,
         app_id: str,
         id: str,
-        model_id: str,  # noqa: A002
+        model_id: str,
         version_id: str | None = None,
     ) -> None:
         with self.store.lock:

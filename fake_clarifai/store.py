@@ -11,7 +11,7 @@ Rules every writer follows, so that `snapshot()` can be a handful of C-level cop
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,7 +74,36 @@ class TaskState:
     assignments: dict[str, Assignment] = field(default_factory=dict)
     assignment_ids_by_worker: dict[str, list[str]] = field(default_factory=dict)
     assignment_ids_by_input: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    runtime: Any = None  # strategy-specific state with a clone() method (e.g. the DYNAMIC pool)
+    runtime: Any = None  # strategy state (the DYNAMIC pool): add_inputs(ids), remove_input(id), clone()
+
+    def add(self, assignments: Iterable[Assignment]) -> None:
+        """Index new assignments (callers make them with ids and times from the store)."""
+        by_worker = self.assignment_ids_by_worker
+        by_input = self.assignment_ids_by_input
+        for assignment in assignments:
+            self.assignments[assignment.id] = assignment
+            by_worker.setdefault(assignment.worker_id, []).append(assignment.id)
+            by_input[assignment.input_id] = (*by_input.get(assignment.input_id, ()), assignment.id)
+
+    def replace(self, assignment: Assignment) -> None:
+        """Store a changed copy of an existing assignment (same id, worker and input)."""
+        self.assignments[assignment.id] = assignment
+
+    def remove(self, assignment_id: str) -> Assignment:
+        assignment = self.assignments.pop(assignment_id)
+        self.assignment_ids_by_worker[assignment.worker_id].remove(assignment_id)
+        remaining = tuple(i for i in self.assignment_ids_by_input[assignment.input_id] if i != assignment_id)
+        if remaining:
+            self.assignment_ids_by_input[assignment.input_id] = remaining
+        else:
+            del self.assignment_ids_by_input[assignment.input_id]
+        return assignment
+
+    def of_worker(self, worker_id: str) -> list[Assignment]:
+        return [self.assignments[i] for i in self.assignment_ids_by_worker.get(worker_id, ())]
+
+    def of_input(self, input_id: str) -> list[Assignment]:
+        return [self.assignments[i] for i in self.assignment_ids_by_input.get(input_id, ())]
 
     def clone(self) -> TaskState:
         return TaskState(

@@ -58,6 +58,6 @@ def test_bad_seed_file_fails_naming_the_path(tmp_path: Path) -> None:
     seed_file = tmp_path / "seed.json"
     seed_file.write_text(json.dumps({"users": [{"id": ""}]}))
     process = start("--port", str(free_port()), "--seed", str(seed_file))
-    out, err = process.communicate(timeout=30)
+    _out, err = process.communicate(timeout=30)
     assert process.returncode == 2
     assert f"{seed_file}: users[0].id: expected a non-empty string, got ''" in err

@@ -63,7 +63,11 @@ def test_good_seed_builds_every_kind_of_state(tmp_path: Path) -> None:
             "expected a score in [0, 1], got 2",
         ),
         (lambda s: s["apps"][0].update(colour="red"), "apps[0].colour", "unknown key"),
-        (lambda s: s["users"][1].update(pats=["alice-pat"]), "users[1].pats[0]", "the token 'alice-pat' is already in use"),
+        (
+            lambda s: s["users"][1].update(pats=["alice-pat"]),
+            "users[1].pats[0]",
+            "the token 'alice-pat' is already in use",
+        ),
     ],
 )
 def test_bad_seed_names_the_path_and_applies_nothing(mutate, path, problem) -> None:

@@ -1,0 +1,42 @@
+"""What tasks learn when their input source changes (called by the input and dataset services).
+
+SPEC §5: DYNAMIC tasks draw from the live source, so inputs added later are handed out; PARTITIONED
+and FULL tasks keep what creation assigned. A deleted input leaves every task's pending work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from clarifai_grpc.grpc.api import resources_pb2
+
+from fake_clarifai.errors import Code
+from fake_clarifai.store import AppState, TaskState
+
+ALL_INPUTS = resources_pb2.TaskInputSource.ALL_INPUTS
+DATASET = resources_pb2.TaskInputSource.DATASET
+
+
+def draws_from(task: TaskState, dataset_id: str | None) -> bool:
+    """Whether inputs added to the app (dataset_id None) or to `dataset_id` join `task`'s source."""
+    source = task.task.input_source
+    if dataset_id is None:
+        return source.type == ALL_INPUTS
+    return source.type == DATASET and source.id == dataset_id
+
+
+def inputs_added(app: AppState, input_ids: Sequence[str], dataset_id: str | None = None) -> None:
+    """New inputs in the app (`dataset_id` None) or new members of `dataset_id`, in order."""
+    for task in app.tasks.values():
+        if task.runtime is not None and draws_from(task, dataset_id):
+            task.runtime.add_inputs(input_ids)
+
+
+def input_removed(app: AppState, input_id: str) -> None:
+    """An input left the app: drop its pending assignments; it is never handed out again."""
+    for task in app.tasks.values():
+        for assignment in task.of_input(input_id):
+            if assignment.state == Code.TASK_ASSIGNMENT_PENDING:
+                task.remove(assignment.id)
+        if task.runtime is not None:
+            task.runtime.remove_input(input_id)
