@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from clarifai_grpc.grpc.api import resources_pb2
@@ -74,24 +75,37 @@ class TaskState:
     assignments: dict[str, Assignment] = field(default_factory=dict)
     assignment_ids_by_worker: dict[str, list[str]] = field(default_factory=dict)
     assignment_ids_by_input: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # (worker, state) -> ids of that worker's assignments in that state, in the order they entered it
+    assignment_ids_by_worker_state: dict[tuple[str, int], dict[str, None]] = field(default_factory=dict)
+    review_batches: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reviewer -> REVIEW_START batch
+    consensus_labels: dict[str, frozenset[str]] = field(default_factory=dict)  # settled input -> agreed concepts
     runtime: Any = None  # strategy state (the DYNAMIC pool): add_inputs(ids), remove_input(id), clone()
 
     def add(self, assignments: Iterable[Assignment]) -> None:
         """Index new assignments (callers make them with ids and times from the store)."""
         by_worker = self.assignment_ids_by_worker
         by_input = self.assignment_ids_by_input
+        by_state = self.assignment_ids_by_worker_state
         for assignment in assignments:
             self.assignments[assignment.id] = assignment
             by_worker.setdefault(assignment.worker_id, []).append(assignment.id)
             by_input[assignment.input_id] = (*by_input.get(assignment.input_id, ()), assignment.id)
+            by_state.setdefault((assignment.worker_id, assignment.state), {})[assignment.id] = None
 
     def replace(self, assignment: Assignment) -> None:
         """Store a changed copy of an existing assignment (same id, worker and input)."""
+        old = self.assignments[assignment.id]
         self.assignments[assignment.id] = assignment
+        if old.state != assignment.state:
+            del self.assignment_ids_by_worker_state[(old.worker_id, old.state)][old.id]
+            self.assignment_ids_by_worker_state.setdefault((assignment.worker_id, assignment.state), {})[
+                assignment.id
+            ] = None
 
     def remove(self, assignment_id: str) -> Assignment:
         assignment = self.assignments.pop(assignment_id)
         self.assignment_ids_by_worker[assignment.worker_id].remove(assignment_id)
+        del self.assignment_ids_by_worker_state[(assignment.worker_id, assignment.state)][assignment_id]
         remaining = tuple(i for i in self.assignment_ids_by_input[assignment.input_id] if i != assignment_id)
         if remaining:
             self.assignment_ids_by_input[assignment.input_id] = remaining
@@ -105,6 +119,10 @@ class TaskState:
     def of_input(self, input_id: str) -> list[Assignment]:
         return [self.assignments[i] for i in self.assignment_ids_by_input.get(input_id, ())]
 
+    def ids_in_state(self, worker_id: str, state: int, limit: int | None = None) -> list[str]:
+        """The first `limit` (default all) of `worker_id`'s assignments in `state`, in the order they entered it."""
+        return list(islice(self.assignment_ids_by_worker_state.get((worker_id, state), ()), limit))
+
     def clone(self) -> TaskState:
         return TaskState(
             task=self.task,
@@ -113,6 +131,9 @@ class TaskState:
             assignments=self.assignments.copy(),
             assignment_ids_by_worker={w: ids.copy() for w, ids in self.assignment_ids_by_worker.items()},
             assignment_ids_by_input=self.assignment_ids_by_input.copy(),
+            assignment_ids_by_worker_state={k: ids.copy() for k, ids in self.assignment_ids_by_worker_state.items()},
+            review_batches=self.review_batches.copy(),
+            consensus_labels=self.consensus_labels.copy(),
             runtime=self.runtime.clone() if self.runtime is not None else None,
         )
 
