@@ -1,0 +1,324 @@
+"""Which worker labels which input: the pure engine behind SPEC §5 (no gRPC, no store).
+
+- FULL: `assign_full` gives every worker every input.
+- PARTITIONED: `validate_partitioned` checks a configuration (SPEC §4), `partition_quotas` apportions the
+  `n·wpi` slots by largest remainder, and `assign_partitioned` deals the inputs so that every input goes
+  to exactly `wpi` distinct workers and every worker gets exactly its quota.
+- DYNAMIC: a `DynamicPool` hands out batches from the live source on demand.
+
+Everything here is deterministic: the same arguments always give the same result.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from fractions import Fraction
+
+WEIGHTS_FIELD = "worker.partitioned_strategy_info.weights"
+WORKERS_PER_INPUT_FIELD = "worker.partitioned_strategy_info.workers_per_input"
+SHARE_TOLERANCE = 1e-9
+
+
+class AssignmentConfigError(ValueError):
+    """A worker configuration that cannot be honoured.
+
+    `field` is the offending field's path inside a Task (e.g. `worker.partitioned_strategy_info.weights.labeler-2`),
+    `value` what it held (None when it is missing). `str(error)` is a complete sentence that starts with
+    `field`, so a caller may prefix it with the task's own path (`f"tasks[0].{error}"`).
+    """
+
+    def __init__(self, field: str, value: object, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
+
+
+def effective_wpi(workers_per_input: int) -> int:
+    """`workers_per_input` as the assignment uses it: 0 (unset) means 1."""
+    return workers_per_input or 1
+
+
+def _weight_problem(weight: object) -> str | None:
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+        return "is not a number"
+    if not math.isfinite(weight):
+        return "is not a finite number"
+    if weight <= 0:
+        return "is not positive: weights must be greater than 0"
+    return None
+
+
+def validate_partitioned(
+    workers: Sequence[str], workers_per_input: int, weights: Mapping[str, object] | None
+) -> dict[str, float] | None:
+    """Check a PARTITIONED configuration; return the weights as floats in worker order (None = EVENLY).
+
+    Raises AssignmentConfigError, checking in this order:
+    - a worker listed twice (`worker.workers[i]`);
+    - `workers_per_input` < 0, or (0 meaning 1) more than there are workers;
+    - for each listed worker in order: its weight missing, not a number (bool is not), not finite, or <= 0;
+    - a weight given for a worker that is not listed;
+    - a worker whose share `w/Σw` exceeds `1/workers_per_input` by more than 1e-9: no assignment could give
+      each input `workers_per_input` distinct workers then. Equal shares exactly at the bound are valid.
+    """
+    seen: set[str] = set()
+    for index, worker in enumerate(workers):
+        if worker in seen:
+            raise AssignmentConfigError(
+                f"worker.workers[{index}]", worker, f"worker.workers[{index}] {worker!r} is listed twice"
+            )
+        seen.add(worker)
+    if workers_per_input < 0:
+        raise AssignmentConfigError(
+            WORKERS_PER_INPUT_FIELD,
+            workers_per_input,
+            f"{WORKERS_PER_INPUT_FIELD} {workers_per_input} is negative: it must be from 0 to the number of workers",
+        )
+    wpi = effective_wpi(workers_per_input)
+    if wpi > len(workers):
+        raise AssignmentConfigError(
+            WORKERS_PER_INPUT_FIELD,
+            workers_per_input,
+            f"{WORKERS_PER_INPUT_FIELD} {workers_per_input} exceeds the number of workers ({len(workers)}): "
+            "each input goes to that many distinct workers",
+        )
+    if weights is None:
+        return None
+    checked: dict[str, float] = {}
+    for worker in workers:
+        field = f"{WEIGHTS_FIELD}.{worker}"
+        if worker not in weights:
+            raise AssignmentConfigError(field, None, f"{field} is missing: every listed worker needs a weight")
+        weight = weights[worker]
+        problem = _weight_problem(weight)
+        if problem is not None:
+            raise AssignmentConfigError(field, weight, f"{field} {weight!r} {problem}")
+        checked[worker] = float(weight)  # type: ignore[arg-type]  # _weight_problem proved it a real number
+    for worker, weight in weights.items():
+        if worker not in seen:
+            field = f"{WEIGHTS_FIELD}.{worker}"
+            message = f"{field} {weight!r} is given for {worker!r}, who is not a worker of the task"
+            raise AssignmentConfigError(field, weight, message)
+    total = math.fsum(checked.values())
+    for worker, weight in checked.items():
+        share = weight / total
+        if share > 1 / wpi + SHARE_TOLERANCE:
+            field = f"{WEIGHTS_FIELD}.{worker}"
+            raise AssignmentConfigError(
+                field,
+                weights[worker],
+                f"{field} {weights[worker]!r} gives {worker!r} a share of {share:.6g} of the work, more than "
+                f"1/workers_per_input = 1/{wpi}: no partition can give each input {wpi} distinct workers",
+            )
+    return checked
+
+
+def _largest_remainder(slots: int, weights: Sequence[Fraction]) -> list[int]:
+    """Hamilton apportionment of `slots` on `weights` (all > 0); equal remainders go to the earlier index."""
+    total = sum(weights)
+    exact = [slots * weight / total for weight in weights]
+    counts = [math.floor(share) for share in exact]
+    left = slots - sum(counts)
+    by_remainder = sorted(range(len(exact)), key=lambda i: (counts[i] - exact[i], i))
+    for index in by_remainder[:left]:
+        counts[index] += 1
+    return counts
+
+
+def partition_quotas(
+    n_inputs: int, workers: Sequence[str], wpi: int, weights: Mapping[str, float] | None
+) -> dict[str, int]:
+    """How many inputs each worker gets under PARTITIONED, in worker order.
+
+    The `n_inputs·wpi` slots are apportioned by largest remainder (Hamilton) on the weights (None = EVENLY,
+    equal weights), equal remainders going to the worker listed first. No worker gets more than `n_inputs`
+    (one slot per input): a worker whose apportionment exceeds it is held at `n_inputs` and the remaining
+    slots are apportioned again among the others. Properties: the quotas sum to `n_inputs·wpi`; each is
+    within 1 of `n_inputs·wpi·w/Σw` where the cap does not bind (it binds only for shares above 1/wpi,
+    which `validate_partitioned` admits up to 1e-9); EVENLY quotas differ by at most 1.
+    Expects a validated configuration; `wpi` 0 means 1.
+    """
+    wpi = effective_wpi(wpi)
+    if wpi < 1:
+        raise ValueError(f"workers_per_input {wpi} must be at least 1")
+    exact_weights = [Fraction(1) if weights is None else Fraction(weights[worker]) for worker in workers]
+    quotas = dict.fromkeys(workers, 0)
+    open_workers = list(range(len(workers)))
+    slots = n_inputs * wpi
+    while slots:
+        if not open_workers:
+            raise ValueError(f"{n_inputs} inputs cannot each go to {wpi} of {len(workers)} workers")
+        counts = _largest_remainder(slots, [exact_weights[i] for i in open_workers])
+        capped = {i for i, count in zip(open_workers, counts, strict=True) if count > n_inputs}
+        if not capped:
+            for i, count in zip(open_workers, counts, strict=True):
+                quotas[workers[i]] = count
+            break
+        for i in capped:
+            quotas[workers[i]] = n_inputs
+        slots -= n_inputs * len(capped)
+        open_workers = [i for i in open_workers if i not in capped]
+    return quotas
+
+
+def assign_partitioned(
+    input_ids: Sequence[str], workers: Sequence[str], wpi: int, weights: Mapping[str, float] | None
+) -> dict[str, list[str]]:
+    """Deal the inputs under PARTITIONED: worker -> its input ids in source order (every worker present).
+
+    Inputs are dealt in order, each to the `wpi` workers with the most quota left (`partition_quotas`),
+    equal amounts going to the worker listed first. Properties: every input gets exactly `wpi` distinct
+    workers; every worker gets exactly its quota; the result is a pure function of the arguments.
+    (Always possible: while m inputs remain, every remaining quota is <= m and they sum to m·wpi, so at
+    least `wpi` workers have quota left and every worker with m left is among the `wpi` served.)
+    Costs O(n·wpi·log(workers)). Expects a validated configuration and distinct input ids; `wpi` 0 means 1.
+    """
+    wpi = effective_wpi(wpi)
+    quotas = partition_quotas(len(input_ids), workers, wpi, weights)
+    k = len(workers)
+    dealt: list[list[str]] = [[] for _ in workers]
+    # One int per worker with quota left: -remaining·k + index, so the smallest key is the worker with the
+    # most left, then the one listed first; serving a worker adds k to its key.
+    heap = [-quotas[worker] * k + index for index, worker in enumerate(workers) if quotas[worker] > 0]
+    heapq.heapify(heap)
+    pop, push = heapq.heappop, heapq.heappush
+    served = [0] * wpi
+    rounds = range(wpi)
+    for input_id in input_ids:
+        for slot in rounds:
+            served[slot] = pop(heap)
+        for key in served:
+            dealt[key % k].append(input_id)
+            if key + k < 0:
+                push(heap, key + k)
+    return {worker: dealt[index] for index, worker in enumerate(workers)}
+
+
+def assign_full(input_ids: Sequence[str], workers: Sequence[str]) -> dict[str, list[str]]:
+    """FULL: every worker gets every input, in source order (a separate list per worker)."""
+    return {worker: list(input_ids) for worker in workers}
+
+
+class DynamicPool:
+    """The DYNAMIC strategy's live pool: hands inputs out on demand, never to more than `wpi` workers.
+
+    Inputs keep the order they were added in (the source order). An input is *open* while fewer than `wpi`
+    workers have had it and it was not removed. `take(worker)` returns the next open inputs after that
+    worker's cursor and moves the cursor past them. Everything a worker skipped before its cursor was
+    closed when skipped and stays closed (counts only grow, removals are final), so no worker gets an input
+    twice and a worker never needs to look behind its cursor.
+
+    Finding the next open position is a union-find over positions: each closed position is merged with the
+    position after it, and every set remembers its one open (or end) position. With union by rank and path
+    halving a lookup costs O(log n) at worst and near O(1) amortized, so `take` is amortized O(limit),
+    independent of how many inputs the pool holds or how many are closed.
+
+    Not thread-safe by itself: the store's lock guards it. `clone()` is a handful of C-level copies.
+    """
+
+    __slots__ = ("_count", "_cursor", "_ids", "_next_open", "_parent", "_position", "_rank", "_removed", "wpi")
+
+    def __init__(self, wpi: int, input_ids: Iterable[str] = ()) -> None:
+        """A pool handing each input to at most `wpi` workers (0 meaning 1), holding `input_ids` in order."""
+        wpi = effective_wpi(wpi)
+        if wpi < 1:
+            raise ValueError(f"workers_per_input {wpi} must be at least 1")
+        self.wpi = wpi
+        self._ids: list[str] = []
+        self._position: dict[str, int] = {}
+        self._count: list[int] = []  # per position: how many workers have had it
+        self._removed: set[int] = set()
+        self._cursor: dict[str, int] = {}  # per worker: the first position it has not looked at
+        # Union-find over positions 0..len(ids); the last one is the end sentinel, always open.
+        self._parent: list[int] = [0]
+        self._rank: list[int] = [0]
+        self._next_open: list[int] = [0]  # per root: the open position (or end) its set leads to
+        self.add_inputs(input_ids)
+
+    def __len__(self) -> int:
+        """How many inputs the pool holds (removed ones included)."""
+        return len(self._ids)
+
+    def add_inputs(self, input_ids: Iterable[str]) -> None:
+        """Append inputs in order; ids the pool already holds (even removed ones) are ignored."""
+        position = self._position
+        for input_id in input_ids:
+            if input_id in position:
+                continue
+            # The end sentinel becomes this input's position; a new sentinel follows it.
+            end = len(self._ids)
+            position[input_id] = end
+            self._ids.append(input_id)
+            self._count.append(0)
+            self._parent.append(end + 1)
+            self._rank.append(0)
+            self._next_open.append(end + 1)
+
+    def remove_input(self, input_id: str) -> None:
+        """Never hand `input_id` out again (an unknown or already removed id is a no-op)."""
+        position = self._position.get(input_id)
+        if position is None or position in self._removed:
+            return
+        self._removed.add(position)
+        if self._count[position] < self.wpi:
+            self._close(position)
+
+    def take(self, worker: str, limit: int = 10) -> list[str]:
+        """Hand `worker` up to `limit` inputs, in source order, that it has not had and that fewer than `wpi`
+        workers have had; record them as handed to `worker`. Empty when none is left. Amortized O(limit).
+        """
+        batch: list[str] = []
+        ids, count, wpi = self._ids, self._count, self.wpi
+        end = len(ids)
+        position = self._cursor.get(worker, 0)
+        while len(batch) < limit:
+            position = self._next_open[self._find(position)]
+            if position == end:
+                break
+            batch.append(ids[position])
+            count[position] += 1
+            if count[position] >= wpi:
+                self._close(position)
+            position += 1
+        self._cursor[worker] = position
+        return batch
+
+    def handed(self, input_id: str) -> int:
+        """How many workers have had `input_id` (0 for an id the pool does not hold)."""
+        position = self._position.get(input_id)
+        return 0 if position is None else self._count[position]
+
+    def clone(self) -> DynamicPool:
+        """An independent copy (for store snapshots): flat C-level copies only."""
+        copy = DynamicPool.__new__(DynamicPool)
+        copy.wpi = self.wpi
+        copy._ids = self._ids.copy()
+        copy._position = self._position.copy()
+        copy._count = self._count.copy()
+        copy._removed = self._removed.copy()
+        copy._cursor = self._cursor.copy()
+        copy._parent = self._parent.copy()
+        copy._rank = self._rank.copy()
+        copy._next_open = self._next_open.copy()
+        return copy
+
+    def _find(self, position: int) -> int:
+        parent = self._parent
+        while parent[position] != position:
+            parent[position] = parent[parent[position]]
+            position = parent[position]
+        return position
+
+    def _close(self, position: int) -> None:
+        """Merge the closed `position`'s set with the next position's; the merged set leads where the next did."""
+        closed, following = self._find(position), self._find(position + 1)
+        target = self._next_open[following]
+        rank = self._rank
+        if rank[closed] > rank[following]:
+            closed, following = following, closed
+        elif rank[closed] == rank[following]:
+            rank[following] += 1
+        self._parent[closed] = following
+        self._next_open[following] = target
