@@ -11,11 +11,21 @@ from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2_grpc
 
 from fake_clarifai import seed
+from fake_clarifai.dump import dump_state
+from fake_clarifai.faults import Faults
+from fake_clarifai.gateway import Gateway
 from fake_clarifai.ids import Clock, IdFactory, to_timestamp
+from fake_clarifai.journal import Journal
+from fake_clarifai.services import datasets
+from fake_clarifai.services.concepts import new_concept
+from fake_clarifai.services.inputs import store_inputs
 from fake_clarifai.store import AppState, FakeModel, FakeWorkflow, Predict, Snapshot, Store, Token, new_input
-from fake_clarifai.wire import FakeV2Servicer
+from fake_clarifai.tls import ServerCertificate, certificate_names, client_base, client_env, issue
+from fake_clarifai.wire import FakeV2Servicer, UnknownMethods
 
 Metadata = tuple[tuple[str, str], ...]
+
+_REQ_ID_STREAM = 1 << 64  # mixed into the seed of the req_id generator, so it differs from the ids' one
 
 
 class FakeClarifai:
@@ -25,6 +35,15 @@ class FakeClarifai:
     ...     pat = fake.add_user("alice")
     ...     fake.add_app("alice", "main")
     ...     stub = fake.stub()
+
+    Deterministic mode: `FakeClarifai(seed=42, clock=Clock(start=1_700_000_000))` draws every id the fake
+    generates from a generator seeded with 42 and stamps `created_at`/`modified_at` from a manual clock
+    (move it with `fake.clock.advance(seconds)`). Without a seed, ids are random `uuid4().hex`-shaped.
+    `req_id`s come from a separate generator (seeded too), so reads, retries and failed calls never shift
+    the resource ids.
+
+    Harness: `fake.faults` (injected failures and delays), `fake.journal` (every call received),
+    `snapshot()`/`restore()`, `reset()`, `dump_state()`.
     """
 
     def __init__(
@@ -32,19 +51,33 @@ class FakeClarifai:
         host: str = "127.0.0.1",
         port: int = 0,
         *,
-        id_seed: int | None = None,
+        seed: int | None = None,
         clock: Clock | None = None,
         max_workers: int = 16,
+        tls: bool = False,
+        http_port: int | None = None,
     ) -> None:
         self.host = host
         self._requested_port = port
-        self.store = Store(ids=IdFactory(id_seed), clock=clock or Clock())
-        self.servicer = FakeV2Servicer(self.store)
+        self.tls = tls
+        self._certificate: ServerCertificate | None = None
+        self._http_port = http_port
+        self._gateway: Gateway | None = None
+        self.store = Store(ids=IdFactory(seed), clock=clock or Clock())
+        self.faults = Faults()
+        self.journal = Journal()
+        self.servicer = FakeV2Servicer(
+            self.store,
+            faults=self.faults,
+            journal=self.journal,
+            req_ids=IdFactory(None if seed is None else seed ^ _REQ_ID_STREAM),
+        )
         self._max_workers = max_workers
         self._server: grpc.Server | None = None
         self._port: int | None = None
         self._channel: grpc.Channel | None = None
         self._baseline: Snapshot = self.store.snapshot()
+        self._baseline_time = self.store.clock.now()
         self.starts = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -56,13 +89,27 @@ class FakeClarifai:
             options=[("grpc.so_reuseport", 0)],
         )
         service_pb2_grpc.add_V2Servicer_to_server(self.servicer, server)
-        port = server.add_insecure_port(f"{self.host}:{self._requested_port}")
+        server.add_generic_rpc_handlers((UnknownMethods(self.servicer),))
+        address = f"{self.host}:{self._requested_port}"
+        if self.tls:
+            self._certificate = issue(certificate_names(self.host))
+            port = server.add_secure_port(address, self._certificate.server_credentials())
+        else:
+            port = server.add_insecure_port(address)
         if port == 0:
-            raise OSError(f"fake_clarifai could not bind {self.host}:{self._requested_port}")
+            raise OSError(f"fake_clarifai could not bind {address}")
         server.start()
         self._server, self._port = server, port
         self.starts += 1
+        if self._http_port is not None:
+            self.start_http(self._http_port)
         return self
+
+    def start_http(self, port: int = 0) -> str:
+        """Serve the JSON/HTTP gateway (`fake_clarifai.gateway`) on `port` too; returns its base URL."""
+        if self._gateway is None:
+            self._gateway = Gateway(self.servicer, self.host, port)
+        return self.http_url
 
     def stop(self, grace: float | None = None) -> None:
         if self._channel is not None:
@@ -71,6 +118,12 @@ class FakeClarifai:
         if self._server is not None:
             self._server.stop(grace).wait()
             self._server = None
+        if self._gateway is not None:
+            self._gateway.stop()
+            self._gateway = None
+        if self._certificate is not None:
+            self._certificate.remove()
+            self._certificate = None
 
     def __enter__(self) -> FakeClarifai:
         return self.start()
@@ -88,12 +141,44 @@ class FakeClarifai:
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
+    @property
+    def http_url(self) -> str:
+        """The gateway's base URL, for `ClarifaiChannel.get_json_channel(base_url=...)`."""
+        if self._gateway is None:
+            raise RuntimeError("the JSON/HTTP gateway is not started: call start_http()")
+        return f"http://{self.host}:{self._gateway.port}"
+
+    @property
+    def ca_file(self) -> str:
+        """The PEM file of the throwaway CA that signed a TLS fake's certificate."""
+        if self._certificate is None:
+            raise RuntimeError("the fake is not serving TLS: FakeClarifai(tls=True).start()")
+        return str(self._certificate.ca_file)
+
+    def tls_env(self) -> dict[str, str]:
+        """The environment that makes unmodified `ClarifaiChannel.get_grpc_channel()` code in a new process
+        reach this TLS fake (`CLARIFAI_GRPC_BASE`, `GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`)."""
+        return client_env(client_base(self.host, self.port), self.ca_file)
+
     # -- clients -----------------------------------------------------------------------------
     def channel(self) -> grpc.Channel:
-        """A channel made the way Clarifai's client makes one (`get_insecure_grpc_channel`), shared."""
+        """A channel made the way Clarifai's client makes one, shared: `get_insecure_grpc_channel`, or for
+        a TLS fake `get_grpc_channel` with the throwaway CA passed explicitly."""
         if self._channel is None:
-            self._channel = ClarifaiChannel.get_insecure_grpc_channel(base=self.host, port=self.port)
+            if self.tls:
+                base = client_base(self.host, self.port)
+                self._channel = ClarifaiChannel.get_grpc_channel(base=base, root_certificates_path=self.ca_file)
+            else:
+                self._channel = ClarifaiChannel.get_insecure_grpc_channel(base=self.host, port=self.port)
         return self._channel
+
+    def aio_channel(self) -> grpc.aio.Channel:
+        """A new `grpc.aio` channel (`get_aio_insecure_grpc_channel`, or `get_aio_grpc_channel` for a TLS
+        fake) bound to the running event loop; the caller closes it."""
+        if self.tls:
+            base = client_base(self.host, self.port)
+            return ClarifaiChannel.get_aio_grpc_channel(base=base, root_certificates_path=self.ca_file)
+        return ClarifaiChannel.get_aio_insecure_grpc_channel(base=self.host, port=self.port)
 
     def stub(self) -> service_pb2_grpc.V2Stub:
         return service_pb2_grpc.V2Stub(self.channel())
@@ -102,20 +187,36 @@ class FakeClarifai:
     def metadata(token: str) -> Metadata:
         return (("authorization", f"Key {token}"),)
 
+    @property
+    def clock(self) -> Clock:
+        """The fake's clock: `fake.clock.advance(5)` when it is manual (`Clock(start=...)`)."""
+        return self.store.clock
+
     # -- isolation ---------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
+        """The whole state (and the id generator's position), for `restore()`. Not the clock or journal."""
         return self.store.snapshot()
 
     def restore(self, snapshot: Snapshot) -> None:
         self.store.restore(snapshot)
 
     def save_baseline(self) -> None:
-        """Make the current state the one `reset()` returns to."""
+        """Make the current state (and a manual clock's reading) the one `reset()` returns to."""
         self._baseline = self.store.snapshot()
+        self._baseline_time = self.store.clock.now()
 
     def reset(self) -> None:
-        """Return to the baseline (empty, or what `save_baseline()` last captured)."""
+        """Return to the baseline (empty, or what `save_baseline()` last captured): state, id generator and
+        a manual clock; clear the injected faults and the journal."""
         self.store.restore(self._baseline)
+        if self.store.clock.is_manual:
+            self.store.clock.set(self._baseline_time)
+        self.faults.clear()
+        self.journal.clear()
+
+    def dump_state(self) -> dict[str, Any]:
+        """The whole store as plain data (`fake_clarifai.dump`): compare two of them, or print one."""
+        return dump_state(self.store)
 
     # -- seeding (what the public API cannot create) -----------------------------------------
     def load_seed(self, source: seed.SeedSource) -> None:
@@ -177,9 +278,7 @@ class FakeClarifai:
     def add_concept(self, user_id: str, app_id: str, id: str, name: str | None = None) -> None:
         with self.store.lock:
             app = self._app(user_id, app_id)
-            app.concepts[id] = resources_pb2.Concept(
-                id=id, name=name or id, value=1.0, app_id=app_id, user_id=user_id, created_at=self._now()
-            )
+            app.concepts[id] = new_concept(app, resources_pb2.Concept(id=id, name=name or id), self._now())
 
     def add_input(
         self,
@@ -194,21 +293,19 @@ class FakeClarifai:
             app = self._app(user_id, app_id)
             if id in app.inputs:
                 raise ValueError(f"input {id!r} already exists in {user_id}/{app_id}")
-            app.inputs[id] = new_input(id, url=url, text=text, metadata=metadata, created_at=self.store.clock.now())
+            store_inputs(app, [new_input(id, url=url, text=text, metadata=metadata, created_at=self.store.clock.now())])
 
     def add_dataset(self, user_id: str, app_id: str, id: str, input_ids: Sequence[str] = ()) -> None:
         with self.store.lock:
             app = self._app(user_id, app_id)
+            if id in app.datasets:
+                raise ValueError(f"dataset {id!r} already exists in {user_id}/{app_id}")
             missing = [i for i in input_ids if i not in app.inputs]
             if missing:
                 raise ValueError(f"inputs {missing} do not exist in {user_id}/{app_id}")
             now = self._now()
-            app.datasets[id] = resources_pb2.Dataset(
-                id=id, app_id=app_id, user_id=user_id, created_at=now, modified_at=now
-            )
-            app.dataset_members[id] = {
-                i: resources_pb2.DatasetInput(input=app.inputs[i], created_at=now) for i in input_ids
-            }
+            datasets.add_dataset(app, datasets.new_dataset(app, resources_pb2.Dataset(id=id), now))
+            datasets.add_members(app, id, input_ids, now)
 
     def add_model(
         self,

@@ -1,13 +1,15 @@
 """The wire: a `V2Servicer` whose every method goes through one wrapper.
 
-The wrapper authenticates (SPEC §2), resolves the app, runs the handler under the store lock, maps
-`ApiError` to the response `status`, turns any other exception into `FAILURE` (never gRPC UNKNOWN), and
-stamps `req_id`. RPCs without a handler answer gRPC UNIMPLEMENTED naming the method.
+The wrapper takes the call's injected fault (`fake_clarifai.faults`), authenticates (SPEC §2), resolves
+the app, runs the handler under the store lock, maps `ApiError` to the response `status`, turns any other
+exception into `FAILURE` (never gRPC UNKNOWN), stamps `req_id`, and records the call in the journal.
+RPCs without a handler, and methods V2 does not have, answer gRPC UNIMPLEMENTED naming the method.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +20,9 @@ from google.protobuf.message import Message
 
 from fake_clarifai import auth
 from fake_clarifai.errors import ApiError, Code, describe
+from fake_clarifai.faults import PROCEED, Delay, Faults, GrpcFault, Outcome, StatusFault
+from fake_clarifai.ids import IdFactory
+from fake_clarifai.journal import Call, Journal
 from fake_clarifai.services import ROUTES, Route, load_all
 from fake_clarifai.store import Store
 
@@ -41,67 +46,175 @@ def emulated_methods() -> list[str]:
     return [m.name for m in SERVICE.methods if m.name in routes]
 
 
-class FakeV2Servicer(service_pb2_grpc.V2Servicer):
-    """`clarifai.api.V2` served from a `Store`."""
+class GrpcAbort(Exception):
+    """The call ends with a gRPC error status: an injected fault, or a method the fake does not emulate."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+        super().__init__(f"{code.name}: {details}")
+        self.code = code
+        self.details = details
+
+
+class FakeV2Servicer(service_pb2_grpc.V2Servicer):
+    """`clarifai.api.V2` served from a `Store`, with fault injection and a journal of calls.
+
+    `req_ids` makes the responses' `req_id`s: a generator of its own, so that reads, retries and failed
+    calls never shift the sequence of resource ids drawn from `store.ids`.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        faults: Faults | None = None,
+        journal: Journal | None = None,
+        req_ids: IdFactory | None = None,
+    ) -> None:
         self.store = store
+        self.faults = Faults() if faults is None else faults
+        self.journal = Journal() if journal is None else journal
+        self.req_ids = IdFactory() if req_ids is None else req_ids
         load_all()
 
-    def call(self, method: str, request: Message, metadata: Any) -> Message:
-        """Run one emulated RPC as the wire would, given the call's metadata pairs."""
-        route = ROUTES[method]
+    def call(self, method: str, request: Message | None, metadata: Any) -> Message:
+        """Run one call as the wire does (its fault, then auth and the handler) and journal it.
+
+        `metadata` is the call's metadata pairs. Raises `GrpcAbort` when the call ends with a gRPC error.
+        """
+        arrived = self.store.clock.now()
+        kept = _copied(request)
+        fault = self.faults.take(method) if method in SERVICE.methods_by_name else PROCEED
+        try:
+            response = self._answer(method, request, metadata, fault)
+        except GrpcAbort as abort:
+            self._record(method, kept, None, abort.code, metadata, arrived, fault)
+            raise
+        self._record(method, kept, response, grpc.StatusCode.OK, metadata, arrived, fault)
+        return response
+
+    def _answer(self, method: str, request: Any, metadata: Any, fault: Outcome) -> Message:
+        if isinstance(fault, GrpcFault):
+            raise GrpcAbort(fault.code, fault.details_for(method))
+        if isinstance(fault, Delay):
+            time.sleep(fault.seconds)
+        if isinstance(fault, StatusFault):
+            response = _failed(method, ApiError(fault.code, fault.details_for(method)))
+        elif method in ROUTES:
+            response = self._handle(ROUTES[method], request, metadata)
+        elif method in SERVICE.methods_by_name:
+            raise GrpcAbort(grpc.StatusCode.UNIMPLEMENTED, f"fake_clarifai does not emulate {SERVICE_NAME}/{method}")
+        else:
+            raise GrpcAbort(grpc.StatusCode.UNIMPLEMENTED, f"fake_clarifai does not know the method {_path(method)}")
+        response.status.req_id = self.req_ids.new_id()
+        return response
+
+    def _handle(self, route: Route, request: Message, metadata: Any) -> Message:
+        """Auth and the handler under the store lock; `ApiError` and handler bugs become the status."""
         try:
             with self.store.lock:
-                response = self._run(route, request, metadata)
+                caller = auth.authenticate(self.store, metadata)
+                ctx = auth.enter(self.store, caller, route, request, route.name)
+                response = route.handler(ctx, request)
         except ApiError as error:
-            response = response_class(method)()
-            response.status.code = error.code
-            response.status.description = error.description
-            response.status.details = error.details
+            return _failed(route.name, error)
         except Exception as error:  # a handler bug: answer FAILURE, log it, keep serving
-            log.exception("fake_clarifai handler for %s raised", method)
-            response = response_class(method)()
-            response.status.code = Code.FAILURE
-            response.status.description = describe(Code.FAILURE)
-            response.status.details = f"internal error in fake_clarifai {method}: {type(error).__name__}: {error}"
+            log.exception("fake_clarifai handler for %s raised", route.name)
+            details = f"internal error in fake_clarifai {route.name}: {type(error).__name__}: {error}"
+            return _failed(route.name, ApiError(Code.FAILURE, details))
         if not response.status.code:
             response.status.code = Code.SUCCESS
             response.status.description = describe(Code.SUCCESS)
-        response.status.req_id = self.store.ids.new_id()
         return response
 
-    def _run(self, route: Route, request: Message, metadata: Any) -> Message:
-        caller = auth.authenticate(self.store, metadata)
-        ctx = auth.enter(self.store, caller, route, request, route.name)
-        return route.handler(ctx, request)
-
-
-def _emulated(method: str) -> Callable[..., Message]:
-    def handle(self: FakeV2Servicer, request: Message, context: grpc.ServicerContext) -> Message:
-        return self.call(method, request, context.invocation_metadata())
-
-    handle.__name__ = method
-    return handle
-
-
-def _unimplemented(method: str) -> Callable[..., Any]:
-    def handle(self: FakeV2Servicer, request: Any, context: grpc.ServicerContext) -> Any:
-        context.abort(
-            grpc.StatusCode.UNIMPLEMENTED,
-            f"fake_clarifai does not emulate {SERVICE_NAME}/{method}",
+    def _record(
+        self,
+        method: str,
+        request: Message | None,
+        response: Message | None,
+        grpc_code: grpc.StatusCode,
+        metadata: Any,
+        arrived: float,
+        fault: Outcome,
+    ) -> None:
+        self.journal.record(
+            Call(
+                method=method,
+                request=request,
+                response=response,
+                status_code=response.status.code if response is not None else None,
+                grpc_code=grpc_code,
+                user_id=self._user_named_by(metadata),
+                time=arrived,
+                fault=None if fault is PROCEED else fault,
+            )
         )
 
+    def _user_named_by(self, metadata: Any) -> str | None:
+        try:
+            with self.store.lock:
+                return auth.authenticate(self.store, metadata).user_id
+        except ApiError:
+            return None
+
+
+def _failed(method: str, error: ApiError) -> Message:
+    response = response_class(method)()
+    response.status.code = error.code
+    response.status.description = error.description
+    response.status.details = error.details
+    return response
+
+
+def _copied(request: Any) -> Message | None:
+    """A copy of a unary request; None for none, or for a request stream."""
+    if not isinstance(request, Message):
+        return None
+    kept = type(request)()
+    kept.CopyFrom(request)
+    return kept
+
+
+def _path(method: str) -> str:
+    return method if "/" in method else f"{SERVICE_NAME}/{method}"
+
+
+def _bound(method: str) -> Callable[..., Any]:
+    descriptor = SERVICE.methods_by_name.get(method)
+    streams = descriptor is not None and descriptor.server_streaming
+
+    def handle(self: FakeV2Servicer, request: Any, context: grpc.ServicerContext) -> Any:
+        try:
+            response = self.call(method, request, context.invocation_metadata())
+        except GrpcAbort as abort:
+            context.abort(abort.code, abort.details)
+            raise  # context.abort always raises; this line only satisfies the type checker
+        return iter([response]) if streams else response
+
     handle.__name__ = method
     return handle
+
+
+class UnknownMethods(grpc.GenericRpcHandler):
+    """Answers calls of methods V2 does not have with UNIMPLEMENTED, through the journal.
+
+    Register it after the V2 service, so that it only sees what nothing else serves.
+    """
+
+    def __init__(self, servicer: FakeV2Servicer) -> None:
+        self.servicer = servicer
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        path = handler_call_details.method.lstrip("/")
+        service, _, name = path.rpartition("/")
+        handle = _bound(name if service == SERVICE_NAME else path)
+        return grpc.unary_unary_rpc_method_handler(lambda request, context: handle(self.servicer, None, context))
 
 
 def bind_methods() -> None:
-    """Give FakeV2Servicer one method per V2 RPC: emulated ones call the wrapper, others abort."""
-    routes = load_all()
+    """Give FakeV2Servicer one method per V2 RPC, each calling the wrapper (which answers UNIMPLEMENTED
+    for the RPCs without a handler)."""
     for method in SERVICE.methods:
-        factory = _emulated if method.name in routes else _unimplemented
-        setattr(FakeV2Servicer, method.name, factory(method.name))
+        setattr(FakeV2Servicer, method.name, _bound(method.name))
 
 
 bind_methods()

@@ -1,0 +1,54 @@
+"""The whole store as plain data (dicts, lists, str, numbers): for inspection, diffs and golden files.
+
+Protobuf messages render as `MessageToDict` with proto field names; records (dataclasses, and a task's
+`runtime`) as dicts of their fields; sets sorted; `(user_id, app_id)` keys as "user_id/app_id";
+callables (a fake model's `predict`) by their qualified name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from fake_clarifai.store import Store
+
+
+def dump_state(store: Store) -> dict[str, Any]:
+    """Users, tokens, apps (every field of every `AppState`, tasks with their assignments and indexes)
+    and the ordering counter, in creation order."""
+    with store.lock:
+        return {
+            "users": plain(store.users),
+            "tokens": plain(store.tokens),
+            "apps": plain(store.apps),
+            "sequence": store.sequence,
+        }
+
+
+def plain(value: Any) -> Any:
+    """`value` as plain data (see the module docstring)."""
+    if isinstance(value, Message):
+        return json_format.MessageToDict(value, preserving_proto_field_name=True)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, Mapping):
+        return {_key(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted(plain(v) for v in value)
+    if dataclasses.is_dataclass(value):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if callable(value):
+        return f"<{getattr(value, '__qualname__', type(value).__qualname__)}>"
+    if hasattr(value, "__dict__"):
+        return {name: plain(v) for name, v in vars(value).items()}
+    raise TypeError(f"dump_state cannot render {type(value).__qualname__}: {value!r}")
+
+
+def _key(key: Any) -> str:
+    return "/".join(key) if isinstance(key, tuple) else str(key)
