@@ -148,6 +148,7 @@ class AppState:
     inputs: dict[str, resources_pb2.Input] = field(default_factory=dict)
     datasets: dict[str, resources_pb2.Dataset] = field(default_factory=dict)
     dataset_members: dict[str, dict[str, resources_pb2.DatasetInput]] = field(default_factory=dict)
+    dataset_ids_by_input: dict[str, tuple[str, ...]] = field(default_factory=dict)
     annotations: dict[str, resources_pb2.Annotation] = field(default_factory=dict)
     annotation_ids_by_input: dict[str, tuple[str, ...]] = field(default_factory=dict)
     annotation_ids_by_task: dict[str, list[str]] = field(default_factory=dict)
@@ -171,6 +172,7 @@ class AppState:
             inputs=self.inputs.copy(),
             datasets=self.datasets.copy(),
             dataset_members={d: members.copy() for d, members in self.dataset_members.items()},
+            dataset_ids_by_input=self.dataset_ids_by_input.copy(),
             annotations=self.annotations.copy(),
             annotation_ids_by_input=self.annotation_ids_by_input.copy(),
             annotation_ids_by_task={t: ids.copy() for t, ids in self.annotation_ids_by_task.items()},
@@ -233,10 +235,16 @@ class Store:
 
 
 def new_input(
-    input_id: str, *, url: str = "", text: str = "", metadata: Mapping[str, Any] | None = None, created_at: float
+    input_id: str,
+    *,
+    data: resources_pb2.Data | None = None,
+    url: str = "",
+    text: str = "",
+    metadata: Mapping[str, Any] | None = None,
+    created_at: float,
 ) -> resources_pb2.Input:
-    """An input as stored: data by reference (nothing is downloaded), status INPUT_DOWNLOAD_SUCCESS."""
-    message = resources_pb2.Input(id=input_id)
+    """An input as stored: `data` (or url/text/metadata) by reference, nothing downloaded, INPUT_DOWNLOAD_SUCCESS."""
+    message = resources_pb2.Input(id=input_id, data=data)
     if url:
         message.data.image.url = url
     if text:

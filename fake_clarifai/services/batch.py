@@ -1,0 +1,91 @@
+"""Request checks shared by the create/patch/delete RPCs: run them all before anything is changed.
+
+Each resource family reports request errors with its own status code (`INPUT_INVALID_REQUEST`,
+`CONCEPTS_INVALID_REQUEST`, `ANNOTATION_INVALID_ARGUMENT`, else `CONN_INVALID_REQUEST`).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Collection, Container, Sequence
+from typing import TypeVar
+
+from google.protobuf.message import Message
+
+from fake_clarifai.errors import ApiError, not_found
+
+M = TypeVar("M", bound=Message)
+
+
+def require_new_ids(
+    ids: Sequence[str], existing: Container[str], field: str, code: int, *, generated: bool = False
+) -> None:
+    """Every id in `ids` is unused in the app, unique in the request, and non-empty unless `generated`.
+
+    `field` names the i-th id in the request, e.g. "concepts[{i}].id".
+    """
+    seen: set[str] = set()
+    for i, item_id in enumerate(ids):
+        if not item_id and generated:
+            continue
+        if not item_id:
+            raise ApiError(code, f"{field.format(i=i)} is empty")
+        if item_id in existing:
+            raise ApiError(code, f"{field.format(i=i)} '{item_id}' already exists in the app")
+        if item_id in seen:
+            raise ApiError(code, f"{field.format(i=i)} '{item_id}' appears twice in the request")
+        seen.add(item_id)
+
+
+def require_existing_ids(
+    ids: Sequence[str], existing: Container[str], field: str, kind: str, code: int, *, repeats_ok: bool = False
+) -> None:
+    """Every id in `ids` is non-empty and names an existing `kind`; unique in the request unless `repeats_ok`.
+
+    `field` names the i-th id in the request, e.g. "ids[{i}]".
+    """
+    seen: set[str] = set()
+    for i, item_id in enumerate(ids):
+        if not item_id:
+            raise ApiError(code, f"{field.format(i=i)} is empty")
+        if item_id not in existing:
+            raise not_found(kind, item_id)
+        if item_id in seen and not repeats_ok:
+            raise ApiError(code, f"{field.format(i=i)} '{item_id}' appears twice in the request")
+        seen.add(item_id)
+
+
+def require_id(value: str, field: str, code: int) -> str:
+    if not value:
+        raise ApiError(code, f"{field} is empty")
+    return value
+
+
+def require_action(action: str, allowed: Collection[str], code: int) -> str:
+    if action not in allowed:
+        raise ApiError(code, f"action '{action}' is not supported: use one of {', '.join(sorted(allowed))}")
+    return action
+
+
+def patched(stored: M, patch: M, fields: Collection[str], action: str) -> M:
+    """A copy of `stored` whose `fields` come from `patch`.
+
+    "overwrite" replaces each of `fields` (one the patch leaves unset is cleared); "merge" changes only
+    the fields the patch sets, merging messages (a Struct merges by key) and replacing scalars and lists.
+    """
+    result = copy.deepcopy(stored)
+    given = {descriptor.name for descriptor, _ in patch.ListFields()}
+    for name in fields:
+        if action == "overwrite":
+            result.ClearField(name)
+        if name not in given:
+            continue
+        value = getattr(patch, name)
+        if isinstance(value, Message):
+            getattr(result, name).MergeFrom(value)
+        elif patch.DESCRIPTOR.fields_by_name[name].is_repeated:
+            del getattr(result, name)[:]
+            getattr(result, name).extend(value)
+        else:
+            setattr(result, name, value)
+    return result

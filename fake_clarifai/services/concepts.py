@@ -1,0 +1,66 @@
+"""Concepts (SPEC §3): PostConcepts, GetConcept, ListConcepts, PatchConcepts."""
+
+from __future__ import annotations
+
+from clarifai_grpc.grpc.api import resources_pb2, service_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from fake_clarifai.context import CallContext
+from fake_clarifai.errors import Code, not_found
+from fake_clarifai.services import rpc
+from fake_clarifai.services.batch import patched, require_action, require_existing_ids, require_id, require_new_ids
+from fake_clarifai.services.pagination import paginate
+from fake_clarifai.store import AppState
+
+INVALID = Code.CONCEPTS_INVALID_REQUEST
+EDITABLE = ("name", "definition", "language", "vocab_id", "visibility", "metadata", "image", "extra_info")
+
+
+def new_concept(app: AppState, requested: resources_pb2.Concept, created_at: Timestamp) -> resources_pb2.Concept:
+    """A concept as stored: the caller's fields, named after its id when unnamed, owned by the app."""
+    concept = resources_pb2.Concept()
+    concept.CopyFrom(requested)
+    concept.name = concept.name or concept.id
+    concept.value = 1.0
+    concept.app_id = app.app_id
+    concept.user_id = app.user_id
+    concept.created_at.CopyFrom(created_at)
+    return concept
+
+
+@rpc("PostConcepts")
+def post_concepts(ctx: CallContext, request: service_pb2.PostConceptsRequest) -> service_pb2.MultiConceptResponse:
+    app = ctx.app
+    require_new_ids([c.id for c in request.concepts], app.concepts, "concepts[{i}].id", INVALID)
+    created_at = ctx.timestamp()
+    for requested in request.concepts:
+        app.concepts[requested.id] = new_concept(app, requested, created_at)
+    return service_pb2.MultiConceptResponse(concepts=[app.concepts[c.id] for c in request.concepts])
+
+
+@rpc("GetConcept")
+def get_concept(ctx: CallContext, request: service_pb2.GetConceptRequest) -> service_pb2.SingleConceptResponse:
+    concept_id = require_id(request.concept_id, "concept_id", INVALID)
+    concept = ctx.app.concepts.get(concept_id)
+    if concept is None:
+        raise not_found("concept", concept_id)
+    return service_pb2.SingleConceptResponse(concept=concept)
+
+
+@rpc("ListConcepts")
+def list_concepts(ctx: CallContext, request: service_pb2.ListConceptsRequest) -> service_pb2.MultiConceptResponse:
+    fragment = request.id.lower()
+    matching = (c for c in ctx.app.concepts.values() if fragment in c.id.lower())
+    return service_pb2.MultiConceptResponse(concepts=paginate(matching, request.page, request.per_page))
+
+
+@rpc("PatchConcepts")
+def patch_concepts(ctx: CallContext, request: service_pb2.PatchConceptsRequest) -> service_pb2.MultiConceptResponse:
+    app = ctx.app
+    action = require_action(request.action, ("overwrite", "merge"), INVALID)
+    require_existing_ids([c.id for c in request.concepts], app.concepts, "concepts[{i}].id", "concept", INVALID)
+    for change in request.concepts:
+        concept = patched(app.concepts[change.id], change, EDITABLE, action)
+        concept.name = concept.name or concept.id
+        app.concepts[change.id] = concept
+    return service_pb2.MultiConceptResponse(concepts=[app.concepts[c.id] for c in request.concepts])

@@ -1,0 +1,58 @@
+"""Seeded models and workflows, read-only (SPEC §3): GetModel, ListModels, GetWorkflow."""
+
+from __future__ import annotations
+
+from clarifai_grpc.grpc.api import resources_pb2, service_pb2
+
+from fake_clarifai.context import CallContext
+from fake_clarifai.errors import Code, describe, not_found
+from fake_clarifai.services import rpc
+from fake_clarifai.services.batch import require_id
+from fake_clarifai.services.pagination import paginate
+from fake_clarifai.store import AppState, FakeModel
+
+INVALID = Code.CONN_INVALID_REQUEST
+
+
+def model_message(app: AppState, model: FakeModel) -> resources_pb2.Model:
+    """A seeded model as the API shows it: its one (trained) version inside."""
+    trained = resources_pb2.ModelVersion(id=model.version_id, app_id=app.app_id, user_id=app.user_id)
+    trained.status.code = Code.MODEL_TRAINED
+    trained.status.description = describe(Code.MODEL_TRAINED)
+    return resources_pb2.Model(
+        id=model.id, name=model.name, app_id=app.app_id, user_id=app.user_id, model_version=trained
+    )
+
+
+@rpc("GetModel")
+def get_model(ctx: CallContext, request: service_pb2.GetModelRequest) -> service_pb2.SingleModelResponse:
+    model = ctx.app.models.get(require_id(request.model_id, "model_id", INVALID))
+    if model is None:
+        raise not_found("model", request.model_id)
+    if request.version_id and request.version_id != model.version_id:
+        raise not_found(f"version of model '{model.id}'", request.version_id)
+    return service_pb2.SingleModelResponse(model=model_message(ctx.app, model))
+
+
+@rpc("ListModels")
+def list_models(ctx: CallContext, request: service_pb2.ListModelsRequest) -> service_pb2.MultiModelResponse:
+    page = paginate(ctx.app.models.values(), request.page, request.per_page)
+    return service_pb2.MultiModelResponse(models=[model_message(ctx.app, model) for model in page])
+
+
+@rpc("GetWorkflow")
+def get_workflow(ctx: CallContext, request: service_pb2.GetWorkflowRequest) -> service_pb2.SingleWorkflowResponse:
+    app = ctx.app
+    workflow = app.workflows.get(require_id(request.workflow_id, "workflow_id", INVALID))
+    if workflow is None:
+        raise not_found("workflow", request.workflow_id)
+    node = resources_pb2.WorkflowNode(id=workflow.model_id, model=model_message(app, app.models[workflow.model_id]))
+    return service_pb2.SingleWorkflowResponse(
+        workflow=resources_pb2.Workflow(
+            id=workflow.id,
+            app_id=app.app_id,
+            user_id=app.user_id,
+            nodes=[node],
+            version=resources_pb2.WorkflowVersion(id=workflow.version_id, workflow_id=workflow.id),
+        )
+    )
