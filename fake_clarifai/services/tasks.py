@@ -1,0 +1,381 @@
+"""Tasks (SPEC §4): PostTasks, GetTask, ListTasks, PatchTasks, DeleteTasks, and how a task starts (§5).
+
+Every request is checked whole (`domain.task_validation`) before anything changes. A task lives in
+`AppState.tasks` as a `TaskState`: the normalized Task proto plus its assignments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+
+from clarifai_grpc.grpc.api import resources_pb2, service_pb2
+from clarifai_grpc.grpc.api.status import status_pb2
+from google.protobuf import field_mask_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from fake_clarifai.auth import task_participant
+from fake_clarifai.context import CallContext
+from fake_clarifai.domain.assignment import DynamicPool, assign_full, assign_partitioned, validate_partitioned
+from fake_clarifai.domain.task_validation import (
+    AppFacts,
+    ValidTask,
+    check_task_id,
+    check_task_status,
+    is_auto_annotation,
+    partition_weights,
+    validate_task,
+    worker_user_ids,
+)
+from fake_clarifai.errors import ApiError, Code, describe, invalid
+from fake_clarifai.services import rpc
+from fake_clarifai.services.batch import require_action, require_new_ids
+from fake_clarifai.services.pagination import paginate
+from fake_clarifai.store import AppState, Assignment, Store, TaskState
+
+Task = resources_pb2.Task
+TaskWorker = resources_pb2.TaskWorker
+TaskInputSource = resources_pb2.TaskInputSource
+
+PENDING = Code.TASK_ASSIGNMENT_PENDING
+DECIDED = frozenset({Code.TASK_ASSIGNMENT_SUCCESS, Code.TASK_ASSIGNMENT_REJECTED})
+USER_FIELDS = ("worker.users", "review.users")
+METRIC_FIELDS = (
+    "metrics.input_source.inputs_count_estimated",
+    "metrics.work.inputs_count_estimated",
+    "metrics.work.inputs_percent_estimated",
+    "metrics.review.inputs_count_estimated",
+    "metrics.review.inputs_count_estimated_per_reviewer",
+    "metrics.review.inputs_percent_estimated",
+    "metrics.review.inputs_percent_estimated_per_reviewer",
+    "metrics.review.inputs_reviewable_count_estimated_per_reviewer",
+)
+ADDITIONAL_FIELDS = ("all", *USER_FIELDS, *METRIC_FIELDS)
+
+
+# -- the RPCs ---------------------------------------------------------------------------------------------
+@rpc("PostTasks")
+def post_tasks(ctx: CallContext, request: service_pb2.PostTasksRequest) -> service_pb2.MultiTaskResponse:
+    app = ctx.app
+    if not request.tasks:
+        raise invalid("tasks is empty: send at least one task")
+    for i, task in enumerate(request.tasks):
+        if task.id:
+            check_task_id(task.id, f"tasks[{i}]")
+    require_new_ids([task.id for task in request.tasks], app.tasks, "tasks[{i}].id", Code.TASK_CONFLICT, generated=True)
+    facts = app_facts(ctx.store, app)
+    checked = [validate_task(task, facts, f"tasks[{i}]") for i, task in enumerate(request.tasks)]
+    response = service_pb2.MultiTaskResponse()
+    for valid, requested in zip(checked, request.tasks, strict=True):
+        now = ctx.timestamp()
+        task = _owned(valid.task, requested.id or ctx.new_id(), app, Code.TASK_IN_PROGRESS, now, now)
+        state = TaskState(
+            task=task,
+            worker_user_ids=frozenset(valid.worker_user_ids),
+            reviewer_user_ids=frozenset(valid.reviewer_user_ids),
+        )
+        app.tasks[task.id] = state
+        start_task(ctx, app, state, list(source_input_ids(app, task.input_source)))
+        response.tasks.append(state.task)
+    return response
+
+
+@rpc("GetTask", grant=task_participant(lambda request: request.task_id))
+def get_task(ctx: CallContext, request: service_pb2.GetTaskRequest) -> service_pb2.SingleTaskResponse:
+    fields = additional_fields(request.additional_fields)
+    state = ctx.app.tasks.get(request.task_id)
+    if state is None:
+        raise ApiError(Code.TASK_MISSING, f"task '{request.task_id}' does not exist")
+    return service_pb2.SingleTaskResponse(task=shown(ctx.store, ctx.app, state, fields))
+
+
+@rpc("ListTasks")
+def list_tasks(ctx: CallContext, request: service_pb2.ListTasksRequest) -> service_pb2.MultiTaskResponse:
+    fields = additional_fields(request.additional_fields)
+    app = ctx.app
+    keep = task_filter(request)
+    newest_first = (state for state in reversed(app.tasks.values()) if keep(state))
+    page = paginate(newest_first, request.page, request.per_page)
+    return service_pb2.MultiTaskResponse(tasks=[shown(ctx.store, app, state, fields) for state in page])
+
+
+@rpc("PatchTasks")
+def patch_tasks(ctx: CallContext, request: service_pb2.PatchTasksRequest) -> service_pb2.MultiTaskResponse:
+    app = ctx.app
+    action = require_action(request.action, ("overwrite", "merge"), Code.CONN_INVALID_REQUEST)
+    if not request.tasks:
+        raise invalid("tasks is empty: send at least one task")
+    seen: set[str] = set()
+    for i, task in enumerate(request.tasks):
+        if not task.id:
+            raise invalid(f"tasks[{i}].id is empty: name the task to patch")
+        if task.id in seen:
+            raise invalid(f"tasks[{i}].id '{task.id}' appears twice in the request")
+        seen.add(task.id)
+        if task.id not in app.tasks:
+            raise ApiError(Code.TASK_MISSING, f"tasks[{i}].id: task '{task.id}' does not exist")
+    if action == "merge":
+        for i, task in enumerate(request.tasks):
+            check_status_only(task, f"tasks[{i}]")
+        for task in request.tasks:
+            set_status(ctx, app.tasks[task.id], task.status.code)
+    else:
+        facts = app_facts(ctx.store, app)
+        checked = []
+        for i, task in enumerate(request.tasks):
+            checked.append(validate_task(task, facts, f"tasks[{i}]"))
+            if task.status.code:
+                check_task_status(task.status.code, f"tasks[{i}]")
+        for valid, requested in zip(checked, request.tasks, strict=True):
+            app.tasks[requested.id] = redefined(ctx, app, app.tasks[requested.id], valid, requested.status.code)
+    return service_pb2.MultiTaskResponse(tasks=[app.tasks[task.id].task for task in request.tasks])
+
+
+@rpc("DeleteTasks")
+def delete_tasks(ctx: CallContext, request: service_pb2.DeleteTasksRequest) -> service_pb2.BaseResponse:
+    app = ctx.app
+    if not request.ids:
+        raise invalid("ids is empty: name the tasks to delete")
+    for i, task_id in enumerate(request.ids):
+        if task_id not in app.tasks:
+            raise ApiError(Code.TASK_MISSING, f"ids[{i}]: task '{task_id}' does not exist")
+    for task_id in dict.fromkeys(request.ids):
+        del app.tasks[task_id]
+    return service_pb2.BaseResponse()
+
+
+# -- starting a task: who gets which input ------------------------------------------------------------------
+def start_task(
+    ctx: CallContext, app: AppState, state: TaskState, input_ids: Sequence[str], held: Sequence[Assignment] = ()
+) -> None:
+    """Assign the source's inputs (`input_ids`, in source order) by the task's strategy (SPEC §5).
+
+    `state` holds no assignments yet. `held` is the work the task had before an overwrite changed its
+    workers, strategy or source (PatchTasks); it is reconciled, not redone:
+    - submitted (non-pending) assignments are always kept;
+    - PARTITIONED / FULL: the inputs are assigned afresh; a pending assignment of the same worker and input
+      is kept (same id), other pending ones are dropped, and a worker is not assigned an input again that
+      it has already submitted;
+    - DYNAMIC: pending batches of workers still listed, on inputs still in the source, are kept; the pool
+      is the source minus every input someone holds or has submitted;
+    - auto-annotation tasks get no human assignments.
+    """
+    task = state.task
+    state.add(a for a in held if a.state != PENDING)
+    pending = {(a.worker_id, a.input_id): a for a in held if a.state == PENDING}
+    if is_auto_annotation(task):
+        return
+    if task.worker.strategy == TaskWorker.DYNAMIC:
+        in_source = set(input_ids)
+        state.add(a for a in pending.values() if a.worker_id in state.worker_user_ids and a.input_id in in_source)
+        pool = DynamicPool(task.worker.partitioned_strategy_info.workers_per_input, input_ids)
+        for input_id in state.assignment_ids_by_input:
+            pool.remove_input(input_id)
+        state.runtime = pool
+        return
+    submitted = {(a.worker_id, a.input_id) for a in state.assignments.values()}
+    wanted = [(w, i) for w, ids in planned_inputs(task, input_ids).items() for i in ids if (w, i) not in submitted]
+    new_ids = iter(ctx.store.ids.new_ids(sum(1 for pair in wanted if pair not in pending)))
+    now = ctx.now()
+    state.add(
+        pending.get((worker, input_id)) or Assignment(next(new_ids), task.id, input_id, worker, PENDING, now, now)
+        for worker, input_id in wanted
+    )
+
+
+def planned_inputs(task: resources_pb2.Task, input_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Worker -> its inputs in source order, for a PARTITIONED or FULL task."""
+    workers = worker_user_ids(task)
+    if task.worker.strategy == TaskWorker.FULL:
+        return assign_full(input_ids, workers)
+    wpi = task.worker.partitioned_strategy_info.workers_per_input
+    weights = validate_partitioned(workers, wpi, partition_weights(task))
+    return assign_partitioned(input_ids, workers, wpi, weights)
+
+
+def source_input_ids(app: AppState, source: resources_pb2.TaskInputSource) -> Collection[str]:
+    """The ids of a task's source inputs in source order: app creation order, dataset membership order."""
+    if source.type == TaskInputSource.ALL_INPUTS:
+        return app.inputs.keys()
+    if source.type == TaskInputSource.DATASET:
+        return app.dataset_members.get(source.id, {}).keys()
+    return (source.id,) if source.id in app.inputs else ()
+
+
+def redefined(ctx: CallContext, app: AppState, old: TaskState, valid: ValidTask, status_code: int) -> TaskState:
+    """`old` under its overwritten definition: assignments are recomputed only when the workers, the
+    strategy, the source or the kind of task (human / auto-annotation) changed; else they stay as they are."""
+    previous = old.task
+    task = _owned(
+        valid.task, previous.id, app, status_code or previous.status.code, previous.created_at, ctx.timestamp()
+    )
+    reviewers = frozenset(valid.reviewer_user_ids)
+    review_batches = {r: batch for r, batch in old.review_batches.items() if r in reviewers}
+    same_work = (
+        task.worker == previous.worker
+        and task.input_source == previous.input_source
+        and is_auto_annotation(task) == is_auto_annotation(previous)
+    )
+    if same_work:
+        old.task, old.reviewer_user_ids, old.review_batches = task, reviewers, review_batches
+        return old
+    state = TaskState(
+        task=task,
+        worker_user_ids=frozenset(valid.worker_user_ids),
+        reviewer_user_ids=reviewers,
+        review_batches=review_batches,
+        consensus_labels=old.consensus_labels,
+    )
+    held = [old.assignments[i] for ids in old.assignment_ids_by_worker_state.values() for i in ids]
+    start_task(ctx, app, state, list(source_input_ids(app, task.input_source)), held)
+    return state
+
+
+def check_status_only(task: resources_pb2.Task, where: str) -> None:
+    """action "merge" changes only `status` (SPEC §4)."""
+    for field, _ in task.ListFields():
+        if field.name not in ("id", "status"):
+            raise invalid(
+                f"{where}.{field.name} is set: action 'merge' only changes status (use 'overwrite' for the definition)"
+            )
+    if not task.status.code:
+        raise invalid(f"{where}.status.code is not set: action 'merge' only changes status")
+    check_task_status(task.status.code, where)
+
+
+def set_status(ctx: CallContext, state: TaskState, status_code: int) -> None:
+    task = resources_pb2.Task()
+    task.CopyFrom(state.task)
+    task.status.CopyFrom(status_pb2.Status(code=status_code, description=describe(status_code)))
+    task.modified_at.CopyFrom(ctx.timestamp())
+    state.task = task
+
+
+def _owned(
+    task: resources_pb2.Task, task_id: str, app: AppState, status_code: int, created: Timestamp, modified: Timestamp
+) -> resources_pb2.Task:
+    """The normalized `task` (a fresh copy, owned here) as stored: id, app, status and times filled in."""
+    task.id = task_id
+    task.app_id = app.app_id
+    task.user_id = app.user_id
+    task.status.CopyFrom(status_pb2.Status(code=status_code, description=describe(status_code)))
+    task.created_at.CopyFrom(created)
+    task.modified_at.CopyFrom(modified)
+    return task
+
+
+def app_facts(store: Store, app: AppState) -> AppFacts:
+    return AppFacts(
+        users=store.users,
+        concepts=app.concepts,
+        datasets=app.datasets,
+        inputs=app.inputs,
+        models=app.models,
+        workflows=app.workflows,
+    )
+
+
+# -- reading tasks: additional fields and filters -----------------------------------------------------------
+def additional_fields(requested: Sequence[str]) -> frozenset[str]:
+    for i, name in enumerate(requested):
+        if name not in ADDITIONAL_FIELDS:
+            raise invalid(f"additional_fields[{i}] '{name}' is not supported: use {', '.join(ADDITIONAL_FIELDS)}")
+    return frozenset(ADDITIONAL_FIELDS if "all" in requested else requested)
+
+
+def shown(store: Store, app: AppState, state: TaskState, fields: frozenset[str]) -> resources_pb2.Task:
+    """The stored task with the requested additional fields: full users, metrics."""
+    if not fields:
+        return state.task
+    task = resources_pb2.Task()
+    task.CopyFrom(state.task)
+    if "worker.users" in fields:
+        for worker in task.worker.workers:
+            if worker.HasField("user"):
+                worker.user.CopyFrom(store.users.get(worker.user.id, worker.user))
+        for user in task.worker.users:
+            user.CopyFrom(store.users.get(user.id, user))
+    if "review.users" in fields:
+        for user in task.review.users:
+            user.CopyFrom(store.users.get(user.id, user))
+    metric_paths = sorted(fields.intersection(METRIC_FIELDS))
+    if metric_paths:
+        computed = resources_pb2.Task(metrics=task_metrics(app, state))
+        field_mask_pb2.FieldMask(paths=metric_paths).MergeMessage(computed, task)
+    return task
+
+
+def task_metrics(app: AppState, state: TaskState) -> resources_pb2.TaskMetrics:
+    """Counts over the task's assignments: an input is worked on once someone submitted it, and reviewed
+    once all of its assignments are decided (SUCCESS or REJECTED). Per-reviewer counts are not kept."""
+    total = len(source_input_ids(app, state.task.input_source))
+    worked = reviewed = 0
+    assignments = state.assignments
+    for ids in state.assignment_ids_by_input.values():
+        states = [assignments[i].state for i in ids]
+        worked += any(s != PENDING for s in states)
+        reviewed += all(s in DECIDED for s in states)
+    return resources_pb2.TaskMetrics(
+        input_source=resources_pb2.TaskInputSourceMetrics(inputs_count_estimated=total),
+        work=resources_pb2.TaskWorkMetrics(
+            inputs_count_estimated=worked, inputs_percent_estimated=_percent(worked, total)
+        ),
+        review=resources_pb2.TaskReviewMetrics(
+            inputs_count_estimated=reviewed, inputs_percent_estimated=_percent(reviewed, total)
+        ),
+    )
+
+
+def _percent(part: int, total: int) -> int:
+    """Whole percent, rounded down so that 100 means all."""
+    return min(100, part * 100 // total) if total else 0
+
+
+def task_filter(request: service_pb2.ListTasksRequest) -> Callable[[TaskState], bool]:
+    """ListTasks filters: ANY-match within a filter, all given filters at once. Tasks of a label order are
+    listed only with `including_label_order_tasks` or `label_order_ids` (proto comment)."""
+    ids = set(request.ids)
+    workers = set(request.worker_user_ids)
+    reviewers = set(request.review_user_ids)
+    worker_sets = list(request.worker_ids)
+    source_type = request.input_source_type
+    source_ids = set(request.input_source_ids)
+    label_orders = set(request.label_order_ids)
+    with_label_orders = request.including_label_order_tasks or bool(label_orders)
+
+    def keep(state: TaskState) -> bool:
+        task = state.task
+        return (
+            (not ids or task.id in ids)
+            and (not workers or not workers.isdisjoint(state.worker_user_ids))
+            and (not reviewers or not reviewers.isdisjoint(state.reviewer_user_ids))
+            and (not worker_sets or any(names_worker(s, w, task) for s in worker_sets for w in task.worker.workers))
+            and (not source_type or task.input_source.type == source_type)
+            and (not source_ids or task.input_source.id in source_ids)
+            and (not label_orders or task.label_order_id in label_orders)
+            and (with_label_orders or not task.label_order_id)
+        )
+
+    return keep
+
+
+def names_worker(ids: resources_pb2.WorkerIDSet, worker: resources_pb2.Worker, task: resources_pb2.Task) -> bool:
+    """Whether a WorkerIDSet names `worker`: a model or workflow (with version and owning app when given),
+    else a user."""
+    same_app = ids.app_id in ("", task.app_id) and ids.user_id in ("", task.user_id)
+    if ids.model_id:
+        model = worker.model
+        return (
+            worker.HasField("model")
+            and model.id == ids.model_id
+            and ids.model_version_id in ("", model.model_version.id)
+            and same_app
+        )
+    if ids.workflow_id:
+        workflow = worker.workflow
+        return (
+            worker.HasField("workflow")
+            and workflow.id == ids.workflow_id
+            and ids.workflow_version_id in ("", workflow.version.id)
+            and same_app
+        )
+    return bool(ids.user_id) and worker.HasField("user") and worker.user.id == ids.user_id
