@@ -13,6 +13,7 @@ from itertools import chain
 from typing import Any
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
+from clarifai_grpc.grpc.api.status import status_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from fake_clarifai.context import CallContext
@@ -222,14 +223,14 @@ def removed_data(stored: resources_pb2.Data, change: resources_pb2.Data) -> reso
 
 
 @rpc("DeleteAnnotation")
-def delete_annotation(ctx: CallContext, request: service_pb2.DeleteAnnotationRequest) -> service_pb2.BaseResponse:
+def delete_annotation(ctx: CallContext, request: service_pb2.DeleteAnnotationRequest) -> status_pb2.BaseResponse:
     annotation = existing_annotation(ctx.app, request.annotation_id, request.input_id, "annotation_id")
     remove_annotations(ctx.app, [annotation.id])
-    return service_pb2.BaseResponse()
+    return status_pb2.BaseResponse()
 
 
 @rpc("DeleteAnnotations")
-def delete_annotations(ctx: CallContext, request: service_pb2.DeleteAnnotationsRequest) -> service_pb2.BaseResponse:
+def delete_annotations(ctx: CallContext, request: service_pb2.DeleteAnnotationsRequest) -> status_pb2.BaseResponse:
     """`input_ids` is required [doc]; with `ids` too, the i-th id must be an annotation of the i-th input."""
     app = ctx.app
     if not request.input_ids:
@@ -243,4 +244,4 @@ def delete_annotations(ctx: CallContext, request: service_pb2.DeleteAnnotationsR
         require_existing_ids(request.input_ids, app.inputs, "input_ids[{i}]", "input", INVALID, repeats_ok=True)
         doomed = [a for i in request.input_ids for a in app.annotation_ids_by_input.get(i, ())]
     remove_annotations(app, doomed)
-    return service_pb2.BaseResponse()
+    return status_pb2.BaseResponse()

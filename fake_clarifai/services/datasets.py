@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
+from clarifai_grpc.grpc.api.status import status_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from fake_clarifai.context import CallContext
@@ -130,14 +131,14 @@ def changed_dataset(
 
 
 @rpc("DeleteDatasets")
-def delete_datasets(ctx: CallContext, request: service_pb2.DeleteDatasetsRequest) -> service_pb2.BaseResponse:
+def delete_datasets(ctx: CallContext, request: service_pb2.DeleteDatasetsRequest) -> status_pb2.BaseResponse:
     app = ctx.app
     require_existing_ids(request.dataset_ids, app.datasets, "dataset_ids[{i}]", "dataset", INVALID, repeats_ok=True)
     for dataset_id in dict.fromkeys(request.dataset_ids):
         remove_members(app, dataset_id, list(app.dataset_members[dataset_id]))
         del app.dataset_members[dataset_id]
         del app.datasets[dataset_id]
-    return service_pb2.BaseResponse()
+    return status_pb2.BaseResponse()
 
 
 @rpc("PostDatasetInputs")
@@ -167,10 +168,10 @@ def list_dataset_inputs(
 @rpc("DeleteDatasetInputs")
 def delete_dataset_inputs(
     ctx: CallContext, request: service_pb2.DeleteDatasetInputsRequest
-) -> service_pb2.BaseResponse:
+) -> status_pb2.BaseResponse:
     app = ctx.app
     dataset = existing_dataset(app, request.dataset_id)
     members = app.dataset_members[dataset.id]
     require_existing_ids(request.input_ids, members, "input_ids[{i}]", "dataset input", INVALID, repeats_ok=True)
     remove_members(app, dataset.id, request.input_ids)
-    return service_pb2.BaseResponse()
+    return status_pb2.BaseResponse()

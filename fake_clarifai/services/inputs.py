@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Container, Iterable, Sequence
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
+from clarifai_grpc.grpc.api.status import status_pb2
 
 from fake_clarifai.context import CallContext
 from fake_clarifai.errors import ApiError, Code, not_found
@@ -110,19 +111,19 @@ def get_input_count(
 
 
 @rpc("DeleteInput")
-def delete_input(ctx: CallContext, request: service_pb2.DeleteInputRequest) -> service_pb2.BaseResponse:
+def delete_input(ctx: CallContext, request: service_pb2.DeleteInputRequest) -> status_pb2.BaseResponse:
     input_id = require_id(request.input_id, "input_id", INVALID)
     if input_id not in ctx.app.inputs:
         raise not_found("input", input_id)
     delete_inputs_of(ctx.app, [input_id])
-    return service_pb2.BaseResponse()
+    return status_pb2.BaseResponse()
 
 
 @rpc("DeleteInputs")
-def delete_inputs(ctx: CallContext, request: service_pb2.DeleteInputsRequest) -> service_pb2.BaseResponse:
+def delete_inputs(ctx: CallContext, request: service_pb2.DeleteInputsRequest) -> status_pb2.BaseResponse:
     require_existing_ids(request.ids, ctx.app.inputs, "ids[{i}]", "input", INVALID, repeats_ok=True)
     delete_inputs_of(ctx.app, dict.fromkeys(request.ids))
-    return service_pb2.BaseResponse()
+    return status_pb2.BaseResponse()
 
 
 def delete_inputs_of(app: AppState, input_ids: Iterable[str]) -> None:
