@@ -1,0 +1,315 @@
+"""Property tests of the pure assignment engine (SPEC §5): FULL, PARTITIONED and the DYNAMIC pool."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from fake_clarifai import strategies as cs
+from fake_clarifai.domain.assignment import (
+    AssignmentConfigError,
+    DynamicPool,
+    assign_full,
+    assign_partitioned,
+    effective_wpi,
+    partition_quotas,
+    validate_partitioned,
+)
+
+WEIGHTS = "worker.partitioned_strategy_info.weights"
+WPI = "worker.partitioned_strategy_info.workers_per_input"
+
+
+def exact_shares(n: int, config: cs.PartitionedConfig) -> dict[str, Fraction]:
+    """n·wpi·wᵢ/Σw for every worker, exactly (floats convert to Fraction without rounding)."""
+    wpi = effective_wpi(config.workers_per_input)
+    weights = {w: Fraction(1) if config.weights is None else Fraction(config.weights[w]) for w in config.workers}
+    total = sum(weights.values())
+    return {w: n * wpi * weight / total for w, weight in weights.items()}
+
+
+def assert_largest_remainder(counts: Mapping[str, int], exact: Mapping[str, Fraction], workers: Sequence[str]) -> None:
+    """Hamilton: each count is its exact share rounded down or up, they add up to the slots, and every worker
+    rounded up has a remainder at least as large as every worker rounded down (the earlier one on a tie)."""
+    assert sum(counts.values()) == sum(exact.values())
+    floors = {w: math.floor(exact[w]) for w in workers}
+    assert all(counts[w] in (floors[w], floors[w] + 1) for w in workers)
+    up = [i for i, w in enumerate(workers) if counts[w] == floors[w] + 1]
+    down = [i for i, w in enumerate(workers) if counts[w] == floors[w] and exact[w] != floors[w]]
+    for i in up:
+        for j in down:
+            ri, rj = exact[workers[i]] - floors[workers[i]], exact[workers[j]] - floors[workers[j]]
+            assert ri > rj or (ri == rj and i < j), (workers[i], workers[j])
+
+
+def naive_deal(input_ids: Sequence[str], workers: Sequence[str], wpi: int, quotas: Mapping[str, int]) -> dict:
+    """The dealing rule read literally: sort all workers per input."""
+    left = dict(quotas)
+    dealt: dict[str, list[str]] = {w: [] for w in workers}
+    for input_id in input_ids:
+        chosen = sorted(range(len(workers)), key=lambda i: (-left[workers[i]], i))[:wpi]
+        for i in chosen:
+            assert left[workers[i]] > 0
+            left[workers[i]] -= 1
+            dealt[workers[i]].append(input_id)
+    return dealt
+
+
+def binds_cap(n: int, config: cs.PartitionedConfig) -> bool:
+    return any(share > n for share in exact_shares(n, config).values())
+
+
+# --- FULL ---------------------------------------------------------------------------------------------
+
+
+@given(cs.input_ids(), cs.worker_ids())
+def test_full_gives_every_worker_every_input_in_source_order(inputs: list[str], workers: list[str]) -> None:
+    result = assign_full(inputs, workers)
+    assert list(result) == workers
+    assert all(assigned == inputs for assigned in result.values())
+
+
+def test_full_lists_are_independent() -> None:
+    result = assign_full(["a", "b"], ["w1", "w2"])
+    result["w1"].append("c")
+    assert result["w2"] == ["a", "b"]
+
+
+# --- PARTITIONED quotas -------------------------------------------------------------------------------
+
+
+@given(st.integers(0, 500), cs.partitioned_configs())
+def test_quotas_are_the_largest_remainder_apportionment(n: int, config: cs.PartitionedConfig) -> None:
+    assume(not binds_cap(n, config))
+    quotas = partition_quotas(n, config.workers, effective_wpi(config.workers_per_input), config.weights)
+    assert list(quotas) == list(config.workers)
+    assert_largest_remainder(quotas, exact_shares(n, config), config.workers)
+
+
+@given(st.integers(0, 500), cs.partitioned_configs(weighted=False))
+def test_evenly_quotas_differ_by_at_most_one(n: int, config: cs.PartitionedConfig) -> None:
+    quotas = partition_quotas(n, config.workers, effective_wpi(config.workers_per_input), None)
+    assert max(quotas.values()) - min(quotas.values()) <= 1
+    assert sum(quotas.values()) == n * effective_wpi(config.workers_per_input)
+
+
+def test_quota_ties_go_to_the_worker_listed_first() -> None:
+    # 10 slots over 3 equal workers: 3⅓ each, the one spare slot goes to the first listed.
+    assert partition_quotas(10, ["c", "a", "b"], 1, None) == {"c": 4, "a": 3, "b": 3}
+    assert partition_quotas(5, ["c", "a", "b"], 2, None) == {"c": 4, "a": 3, "b": 3}
+
+
+def test_quota_is_capped_at_one_slot_per_input() -> None:
+    # a's share is 1/2 + 1e-9 (admitted by the tolerance); its exact quota would be n + 10, but each input
+    # has only one slot per worker, so a is held at n and b and c share the other n inputs by weight.
+    n = 10**10
+    weights = {"a": 2 + 8e-9, "b": 1.0, "c": 1.0}
+    assert validate_partitioned(["a", "b", "c"], 2, weights) == weights
+    quotas = partition_quotas(n, ["a", "b", "c"], 2, weights)
+    assert quotas == {"a": n, "b": n // 2, "c": n // 2}
+
+
+# --- PARTITIONED dealing ------------------------------------------------------------------------------
+
+
+@given(cs.input_ids(), cs.partitioned_configs())
+def test_partitioned_gives_each_input_wpi_distinct_workers_and_each_worker_its_quota(
+    inputs: list[str], config: cs.PartitionedConfig
+) -> None:
+    wpi = effective_wpi(config.workers_per_input)
+    result = assign_partitioned(inputs, config.workers, config.workers_per_input, config.weights)
+    assert list(result) == list(config.workers)
+    workers_of = Counter(input_id for assigned in result.values() for input_id in set(assigned))
+    assert all(len(set(assigned)) == len(assigned) for assigned in result.values())
+    assert all(workers_of[input_id] == wpi for input_id in inputs)
+    assert set(workers_of) <= set(inputs)
+    position = {input_id: i for i, input_id in enumerate(inputs)}
+    assert all([position[i] for i in assigned] == sorted(position[i] for i in assigned) for assigned in result.values())
+    counts = {w: len(assigned) for w, assigned in result.items()}
+    n = len(inputs)
+    if binds_cap(n, config):
+        assert all(count <= n for count in counts.values()) and sum(counts.values()) == n * wpi
+    else:
+        assert_largest_remainder(counts, exact_shares(n, config), config.workers)
+
+
+@given(cs.input_ids(), cs.partitioned_configs())
+def test_partitioned_counts_are_within_one_of_the_exact_share(inputs: list[str], config: cs.PartitionedConfig) -> None:
+    n = len(inputs)
+    assume(not binds_cap(n, config))
+    result = assign_partitioned(inputs, config.workers, config.workers_per_input, config.weights)
+    exact = exact_shares(n, config)
+    assert all(abs(len(result[w]) - exact[w]) < 1 for w in config.workers)
+    if config.weights is None:
+        assert max(map(len, result.values())) - min(map(len, result.values())) <= 1
+
+
+@given(cs.input_ids(), cs.partitioned_configs())
+def test_partitioned_deals_each_input_to_the_workers_with_most_quota_left(
+    inputs: list[str], config: cs.PartitionedConfig
+) -> None:
+    wpi = effective_wpi(config.workers_per_input)
+    quotas = partition_quotas(len(inputs), config.workers, wpi, config.weights)
+    assert assign_partitioned(inputs, config.workers, wpi, config.weights) == naive_deal(
+        inputs, config.workers, wpi, quotas
+    )
+
+
+@given(cs.input_ids(), cs.partitioned_configs())
+def test_partitioned_is_a_pure_function_of_its_arguments(inputs: list[str], config: cs.PartitionedConfig) -> None:
+    first = assign_partitioned(inputs, config.workers, config.workers_per_input, config.weights)
+    weights = None if config.weights is None else dict(reversed(list(config.weights.items())))
+    again = assign_partitioned(tuple(inputs), list(config.workers), config.workers_per_input, weights)
+    assert first == again
+
+
+def test_partitioned_worked_example() -> None:
+    # quotas 7/7/6 of 20 slots; each input to the 2 with most left, ties to the earlier worker.
+    result = assign_partitioned([str(i) for i in range(10)], ["a", "b", "c"], 2, None)
+    assert result == {
+        "a": ["0", "1", "2", "4", "5", "7", "8"],
+        "b": ["0", "1", "3", "4", "6", "7", "9"],
+        "c": ["2", "3", "5", "6", "8", "9"],
+    }
+
+
+def test_zero_workers_per_input_means_one() -> None:
+    assert effective_wpi(0) == 1
+    assert effective_wpi(3) == 3
+    assert assign_partitioned(["x", "y"], ["a", "b"], 0, None) == {"a": ["x"], "b": ["y"]}
+
+
+# --- PARTITIONED validation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("workers", "wpi", "weights", "field", "value", "words"),
+    [
+        (["a", "b"], -1, None, WPI, -1, "negative"),
+        (["a", "b"], 3, None, WPI, 3, "exceeds the number of workers (2)"),
+        ([], 0, None, WPI, 0, "exceeds the number of workers (0)"),
+        (["a", "b"], 1, {"a": 1.0, "b": True}, f"{WEIGHTS}.b", True, "True is not a number"),
+        (["a", "b"], 1, {"a": "3", "b": 1.0}, f"{WEIGHTS}.a", "3", "'3' is not a number"),
+        (["a", "b"], 1, {"a": 1.0, "b": math.inf}, f"{WEIGHTS}.b", math.inf, "not a finite number"),
+        (["a", "b"], 1, {"a": 0.0, "b": 1.0}, f"{WEIGHTS}.a", 0.0, "not positive"),
+        (["a", "b"], 1, {"a": 1.0, "b": -2}, f"{WEIGHTS}.b", -2, "not positive"),
+        (["a", "b"], 1, {"a": 1.0}, f"{WEIGHTS}.b", None, "is missing"),
+        (["a", "b"], 1, {"a": 1.0, "b": 1.0, "ghost": 2.0}, f"{WEIGHTS}.ghost", 2.0, "not a worker"),
+        (["a", "b", "c"], 2, {"a": 51, "b": 25, "c": 24}, f"{WEIGHTS}.a", 51, "more than 1/workers_per_input = 1/2"),
+        (["a", "b", "a"], 1, None, "worker.workers[2]", "a", "listed twice"),
+    ],
+)
+def test_each_invalid_config_names_field_and_value(
+    workers: list[str], wpi: int, weights: dict | None, field: str, value: object, words: str
+) -> None:
+    with pytest.raises(AssignmentConfigError) as raised:
+        validate_partitioned(workers, wpi, weights)
+    assert raised.value.field == field
+    assert raised.value.value == value
+    assert str(raised.value).startswith(field)
+    assert words in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("workers", "wpi", "weights"),
+    [
+        (["a", "b", "c"], 3, {"a": 0.1, "b": 0.1, "c": 0.1}),  # equal shares exactly at the bound
+        (["a", "b", "c", "d"], 2, {"a": 0.7, "b": 0.7, "c": 0.3, "d": 0.4}),  # a and b at 1/2 in floats
+        (["a", "b"], 2, {"a": 1 + 3e-9, "b": 1.0}),  # 1/2 + 7.5e-10: within the tolerance
+        (["a", "b"], 0, {"a": 1000.0, "b": 1}),  # one worker per input: any weights
+    ],
+)
+def test_shares_at_the_bound_are_valid(workers: list[str], wpi: int, weights: dict) -> None:
+    assert validate_partitioned(workers, wpi, weights) == {w: float(v) for w, v in weights.items()}
+
+
+def test_a_share_beyond_the_tolerance_is_rejected() -> None:
+    with pytest.raises(AssignmentConfigError) as raised:
+        validate_partitioned(["a", "b"], 2, {"a": 1 + 1e-8, "b": 1.0})
+    assert raised.value.field == f"{WEIGHTS}.a"
+
+
+# --- DYNAMIC ------------------------------------------------------------------------------------------
+
+WORKERS = ("w1", "w2", "w3", "w4")
+NAMES = st.sampled_from([f"in-{i}" for i in range(30)])
+
+
+class DynamicPoolMachine(RuleBasedStateMachine):
+    """The pool against a model: which workers had each input, which were removed, in source order."""
+
+    @initialize(wpi=st.integers(0, len(WORKERS)), initial=st.lists(NAMES, max_size=15))
+    def start(self, wpi: int, initial: list[str]) -> None:
+        self.pool = DynamicPool(wpi, initial)
+        self.wpi = effective_wpi(wpi)
+        self.order: list[str] = list(dict.fromkeys(initial))
+        self.had: dict[str, set[str]] = {input_id: set() for input_id in self.order}
+        self.removed: set[str] = set()
+
+    def eligible(self, worker: str) -> list[str]:
+        return [
+            i for i in self.order if i not in self.removed and worker not in self.had[i] and len(self.had[i]) < self.wpi
+        ]
+
+    @rule(input_ids=st.lists(NAMES, max_size=8))
+    def add_inputs(self, input_ids: list[str]) -> None:
+        self.pool.add_inputs(input_ids)
+        for input_id in input_ids:
+            if input_id not in self.had:
+                self.order.append(input_id)
+                self.had[input_id] = set()
+
+    @rule(input_id=NAMES)
+    def remove_input(self, input_id: str) -> None:
+        self.pool.remove_input(input_id)
+        if input_id in self.had:
+            self.removed.add(input_id)
+
+    @rule(worker=st.sampled_from(WORKERS), limit=st.one_of(st.none(), st.integers(0, 15)))
+    def take(self, worker: str, limit: int | None) -> None:
+        self.take_and_check(worker, limit)
+
+    def take_and_check(self, worker: str, limit: int | None) -> list[str]:
+        batch = self.pool.take(worker) if limit is None else self.pool.take(worker, limit)
+        # Exactly the first `limit` inputs (default 10) that are not removed, not had by this worker and
+        # had by fewer than wpi workers, in source order.
+        assert batch == self.eligible(worker)[: 10 if limit is None else limit]
+        for input_id in batch:
+            self.had[input_id].add(worker)
+        return batch
+
+    @rule()
+    def continue_on_a_clone(self) -> None:
+        clone = self.pool.clone()
+        for worker in WORKERS:  # wreck the original: the clone must not notice
+            self.pool.take(worker, 100)
+        self.pool.add_inputs(["original-only"])
+        for input_id in self.order:
+            self.pool.remove_input(input_id)
+        self.pool = clone
+
+    @rule()
+    def drain(self) -> None:
+        """Workers keep taking until nobody gets anything: then every live input was had by wpi workers."""
+        while any([self.take_and_check(worker, None) for worker in WORKERS]):
+            pass
+        for input_id in self.order:
+            if input_id not in self.removed:
+                assert len(self.had[input_id]) == self.wpi
+
+    @invariant()
+    def counts_match_the_model(self) -> None:
+        assert all(self.pool.handed(input_id) == len(self.had[input_id]) for input_id in self.order)
+        assert self.pool.handed("original-only") == 0
+        assert len(self.pool) == len(self.order)
+
+
+TestDynamicPool = DynamicPoolMachine.TestCase
+TestDynamicPool.settings = settings(max_examples=150, stateful_step_count=40)
