@@ -28,6 +28,7 @@ from fake_clarifai.domain.task_validation import (
 )
 from fake_clarifai.errors import ApiError, Code, describe, invalid
 from fake_clarifai.services import rpc
+from fake_clarifai.services.auto_annotation import start_auto_annotation
 from fake_clarifai.services.batch import require_action, require_new_ids
 from fake_clarifai.services.pagination import paginate
 from fake_clarifai.store import AppState, Assignment, Store, TaskState
@@ -157,12 +158,13 @@ def start_task(
       it has already submitted;
     - DYNAMIC: pending batches of workers still listed, on inputs still in the source, are kept; the pool
       is the source minus every input someone holds or has submitted;
-    - auto-annotation tasks get no human assignments.
+    - auto-annotation tasks get no human assignments: their model annotates the inputs (services/auto_annotation).
     """
     task = state.task
     state.add(a for a in held if a.state != PENDING)
     pending = {(a.worker_id, a.input_id): a for a in held if a.state == PENDING}
     if is_auto_annotation(task):
+        start_auto_annotation(ctx.store, app, state, input_ids)
         return
     if task.worker.strategy == TaskWorker.DYNAMIC:
         in_source = set(input_ids)

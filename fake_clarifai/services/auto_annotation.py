@@ -1,0 +1,161 @@
+"""Auto-annotation tasks at work (SPEC §7): the worker model predicts, the task's rules pick the annotations.
+
+`start_auto_annotation` runs when a task of type TYPE_NOT_SET is created: it annotates the source's inputs
+and leaves the task TASK_IDLE, or TASK_FAILED (with nothing written) when the model's predict raises. The
+`AutoAnnotationRuntime` it puts in `TaskState.runtime` annotates inputs that join the source later
+(services/source_events.py hands them over) while the task is idle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from numbers import Real
+
+from clarifai_grpc.grpc.api import resources_pb2
+from clarifai_grpc.grpc.api.status import status_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from fake_clarifai.domain.auto_annotation import PlannedAnnotation, annotations_for, rules_for_task
+from fake_clarifai.errors import Code, describe
+from fake_clarifai.ids import to_timestamp
+from fake_clarifai.services.annotations import add_annotations
+from fake_clarifai.store import AppState, FakeModel, Store, TaskState
+
+
+@dataclass(frozen=True, slots=True)
+class Annotator:
+    """The model that does a task's work, and the worker its annotations are attributed to."""
+
+    model: FakeModel
+    worker: resources_pb2.Worker
+    name: str
+
+    @classmethod
+    def of(cls, app: AppState, task: resources_pb2.Task) -> Annotator:
+        """A validated auto-annotation task's one worker; a workflow works through its final model."""
+        worker = task.worker.workers[0]
+        owner = {"user_id": app.user_id, "app_id": app.app_id}
+        if worker.HasField("workflow"):
+            workflow = app.workflows[worker.workflow.id]
+            model = app.models[workflow.model_id]
+            version = resources_pb2.WorkflowVersion(id=workflow.version_id, workflow_id=workflow.id)
+            attributed = resources_pb2.Worker(workflow=resources_pb2.Workflow(id=workflow.id, version=version, **owner))
+            return cls(model, attributed, f"workflow '{workflow.id}' (model '{model.id}')")
+        model = app.models[worker.model.id]
+        version = resources_pb2.ModelVersion(id=model.version_id)
+        attributed = resources_pb2.Worker(model=resources_pb2.Model(id=model.id, model_version=version, **owner))
+        return cls(model, attributed, f"model '{model.id}' version '{model.version_id}'")
+
+
+def start_auto_annotation(store: Store, app: AppState, task: TaskState, input_ids: Sequence[str]) -> None:
+    """A new auto-annotation task: annotate `input_ids` (the source, in order), then TASK_IDLE or TASK_FAILED."""
+    task.runtime = AutoAnnotationRuntime(store, app.user_id, app.app_id, task.task.id)
+    failure = annotate(store, app, task, input_ids)
+    set_task_status(store, task, Code.TASK_FAILED if failure else Code.TASK_IDLE, failure or "")
+
+
+@dataclass(frozen=True, slots=True)
+class AutoAnnotationRuntime:
+    """`TaskState.runtime` of an auto-annotation task. It finds its app through the store at each call, so
+    it holds no state of its own and survives snapshot/restore unchanged."""
+
+    store: Store
+    user_id: str
+    app_id: str
+    task_id: str
+
+    def add_inputs(self, input_ids: Sequence[str]) -> None:
+        """Inputs joined the source: annotate them if the task is idle; a failing predict fails the task."""
+        app = self.store.apps[(self.user_id, self.app_id)]
+        task = app.tasks[self.task_id]
+        if task.task.status.code != Code.TASK_IDLE:
+            return
+        failure = annotate(self.store, app, task, input_ids)
+        if failure:
+            set_task_status(self.store, task, Code.TASK_FAILED, failure)
+
+    def remove_input(self, input_id: str) -> None:
+        """An input left the source: what the task wrote for it stays."""
+
+    def clone(self) -> AutoAnnotationRuntime:
+        return self
+
+
+def annotate(store: Store, app: AppState, task: TaskState, input_ids: Sequence[str]) -> str | None:
+    """Predict over the inputs the task has not annotated yet and store what the rules accept.
+
+    Returns the failure details when a predict raises or returns something that is not a score mapping;
+    then nothing from this run is stored.
+    """
+    annotator = Annotator.of(app, task.task)
+    rules = rules_for_task(task.task)
+    planned: list[tuple[str, PlannedAnnotation]] = []
+    for input_id in input_ids:
+        if annotated_by(app, task.task.id, input_id):
+            continue
+        try:
+            predictions = checked_scores(annotator.model.predict(app.inputs[input_id]))
+        except Exception as error:
+            return f"{annotator.name} failed on input '{input_id}': {type(error).__name__}: {error}"
+        planned.extend((input_id, annotation) for annotation in annotations_for(predictions, rules))
+    stamp = to_timestamp(store.clock.now())
+    add_annotations(
+        app,
+        [
+            auto_annotation(store.ids.new_id(), app, task.task.id, annotator, input_id, chosen, stamp)
+            for input_id, chosen in planned
+        ],
+    )
+    return None
+
+
+def checked_scores(predictions: object) -> Mapping[str, float]:
+    """`predictions` if it is a `{concept_id: score}` mapping of real numbers, else TypeError."""
+    if not isinstance(predictions, Mapping):
+        raise TypeError(f"predict returned {type(predictions).__name__}, not a {{concept_id: score}} mapping")
+    for concept_id, score in predictions.items():
+        if not isinstance(concept_id, str) or not isinstance(score, Real) or isinstance(score, bool):
+            raise TypeError(f"predict returned {concept_id!r}: {score!r}, not a concept id with a numeric score")
+    return predictions
+
+
+def annotated_by(app: AppState, task_id: str, input_id: str) -> bool:
+    return any(app.annotations[i].task_id == task_id for i in app.annotation_ids_by_input.get(input_id, ()))
+
+
+def auto_annotation(
+    annotation_id: str,
+    app: AppState,
+    task_id: str,
+    annotator: Annotator,
+    input_id: str,
+    planned: PlannedAnnotation,
+    stamp: Timestamp,
+) -> resources_pb2.Annotation:
+    """An image-level annotation of one concept, written by the task's model on the app owner's behalf."""
+    concept = app.concepts[planned.concept_id]
+    return resources_pb2.Annotation(
+        id=annotation_id,
+        input_id=input_id,
+        data=resources_pb2.Data(
+            concepts=[resources_pb2.Concept(id=concept.id, name=concept.name, value=planned.score, app_id=app.app_id)]
+        ),
+        user_id=app.user_id,
+        model_version_id=annotator.model.version_id,
+        status=status_pb2.Status(code=planned.status_code, description=describe(planned.status_code)),
+        created_at=stamp,
+        modified_at=stamp,
+        task_id=task_id,
+        worker=annotator.worker,
+        input_level=True,
+    )
+
+
+def set_task_status(store: Store, task: TaskState, code: int, details: str) -> None:
+    """Replace the stored task with a copy in status `code` (the stored proto is never changed in place)."""
+    updated = resources_pb2.Task()
+    updated.CopyFrom(task.task)
+    updated.status.CopyFrom(status_pb2.Status(code=code, description=describe(code), details=details))
+    updated.modified_at.CopyFrom(to_timestamp(store.clock.now()))
+    task.task = updated
