@@ -297,16 +297,16 @@ def _check_source(source: resources_pb2.TaskInputSource, facts: AppFacts, where:
     if kind not in TaskInputSource.TaskInputSourceType.values():
         raise invalid(f"{where}.type {kind} is not an input source type: use ALL_INPUTS, DATASET or INPUT")
     if kind == TaskInputSource.DATASET:
-        _check_member(source.id, facts.datasets, "dataset", where)
+        _check_member(source.id, facts.datasets, "DATASET", "a dataset", where)
     if kind == TaskInputSource.INPUT:
-        _check_member(source.id, facts.inputs, "input", where)
+        _check_member(source.id, facts.inputs, "INPUT", "an input", where)
 
 
-def _check_member(resource_id: str, existing: Container[str], kind: str, where: str) -> None:
+def _check_member(resource_id: str, existing: Container[str], source: str, noun: str, where: str) -> None:
     if not resource_id:
-        raise invalid(f"{where}.id is empty: a {kind.upper()} source names a {kind} of the app")
+        raise invalid(f"{where}.id is empty: a {source} source names {noun} of the app")
     if resource_id not in existing:
-        raise invalid(f"{where}.id '{resource_id}' is not a {kind} of the app")
+        raise invalid(f"{where}.id '{resource_id}' is not {noun} of the app")
 
 
 def _normalized(

@@ -132,7 +132,7 @@ def patch_tasks(ctx: CallContext, request: service_pb2.PatchTasksRequest) -> ser
 
 
 @rpc("DeleteTasks")
-def delete_tasks(ctx: CallContext, request: service_pb2.DeleteTasksRequest) -> service_pb2.BaseResponse:
+def delete_tasks(ctx: CallContext, request: service_pb2.DeleteTasksRequest) -> status_pb2.BaseResponse:
     app = ctx.app
     if not request.ids:
         raise invalid("ids is empty: name the tasks to delete")
@@ -141,7 +141,7 @@ def delete_tasks(ctx: CallContext, request: service_pb2.DeleteTasksRequest) -> s
             raise ApiError(Code.TASK_MISSING, f"ids[{i}]: task '{task_id}' does not exist")
     for task_id in dict.fromkeys(request.ids):
         del app.tasks[task_id]
-    return service_pb2.BaseResponse()
+    return status_pb2.BaseResponse()
 
 
 # -- starting a task: who gets which input ------------------------------------------------------------------
