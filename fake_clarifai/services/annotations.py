@@ -18,7 +18,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from fake_clarifai.context import CallContext
 from fake_clarifai.errors import ApiError, Code, describe, not_found
-from fake_clarifai.services import rpc
+from fake_clarifai.services import rpc, task_work
 from fake_clarifai.services.batch import patched, require_action, require_existing_ids, require_id, require_new_ids
 from fake_clarifai.services.pagination import paginate
 from fake_clarifai.store import AppState
@@ -77,7 +77,7 @@ def existing_annotation(app: AppState, annotation_id: str, input_id: str, field:
     return annotation
 
 
-@rpc("PostAnnotations")
+@rpc("PostAnnotations", grant=task_work.task_worker_grant)
 def post_annotations(
     ctx: CallContext, request: service_pb2.PostAnnotationsRequest
 ) -> service_pb2.MultiAnnotationResponse:
@@ -86,8 +86,9 @@ def post_annotations(
     require_new_ids(ids, app.annotations, "annotations[{i}].id", INVALID, generated=True)
     input_ids = [a.input_id for a in request.annotations]
     require_existing_ids(input_ids, app.inputs, "annotations[{i}].input_id", "input", INVALID, repeats_ok=True)
+    checked = task_work.checked_task_annotations(ctx, request.annotations)
     created_at = ctx.timestamp()
-    annotations = [new_annotation(ctx, requested, created_at) for requested in request.annotations]
+    annotations = [new_annotation(ctx, requested, created_at) for requested in checked]
     add_annotations(app, annotations)
     return service_pb2.MultiAnnotationResponse(annotations=annotations)
 
@@ -98,7 +99,7 @@ def get_annotation(ctx: CallContext, request: service_pb2.GetAnnotationRequest) 
     return service_pb2.SingleAnnotationResponse(annotation=annotation)
 
 
-@rpc("ListAnnotations")
+@rpc("ListAnnotations", grant=task_work.participant)
 def list_annotations(
     ctx: CallContext, request: service_pb2.ListAnnotationsRequest
 ) -> service_pb2.MultiAnnotationResponse:

@@ -1,0 +1,419 @@
+"""The work on a task (SPEC §5, §6): PutTaskAssignments, ListNextTaskAssignments, GetTaskInputCount,
+GetTaskAnnotationCount, and the rule for annotations posted with a `task_id`.
+
+The lifecycle rules (transitions, MANUAL sampling, CONSENSUS settlement, counting) are pure functions in
+`fake_clarifai.domain.review`; this module finds the assignments a request names, checks who may act on
+them, and writes the new states to the assignment and to its labeler's task annotations on the input.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain, islice
+from typing import Any
+
+from clarifai_grpc.grpc.api import resources_pb2, service_pb2
+from clarifai_grpc.grpc.api.status import status_pb2
+
+from fake_clarifai.auth import task_participant
+from fake_clarifai.context import CallContext
+from fake_clarifai.domain import review
+from fake_clarifai.domain.assignment import effective_wpi
+from fake_clarifai.domain.review import AWAITING_REVIEW, PENDING, Decision, IllegalTransition
+from fake_clarifai.domain.task_validation import worker_user_ids
+from fake_clarifai.errors import ApiError, Code, describe, invalid
+from fake_clarifai.ids import to_timestamp
+from fake_clarifai.services import rpc
+from fake_clarifai.store import AppState, Assignment, TaskState
+
+Action = service_pb2.PutTaskAssignmentsRequestAction
+BATCH = 10  # inputs per LABEL_START, assignments per REVIEW_START [doc]
+DECISIONS: dict[int, tuple[Decision, str]] = {
+    Action.REVIEW_APPROVE: (Decision.APPROVE, "review_approve_config"),
+    Action.REVIEW_REQUEST_CHANGES: (Decision.REQUEST_CHANGES, "review_request_changes_config"),
+    Action.REVIEW_REJECT: (Decision.REJECT, "review_reject_config"),
+}
+participant = task_participant(lambda request: request.task_id)
+
+
+# -- PutTaskAssignments ------------------------------------------------------------------------
+
+
+@rpc("PutTaskAssignments", grant=participant)
+def put_task_assignments(
+    ctx: CallContext, request: service_pb2.PutTaskAssignmentsRequest
+) -> service_pb2.MultiTaskAssignmentResponse:
+    task = existing_task(ctx.app, request.task_id, "task_id")
+    action = request.action
+    if request.input_id:
+        if action not in (Action.PUT_TASK_ASSIGNMENTS_REQUEST_ACTION_NOT_SET, Action.LABEL_SUBMIT):
+            raise invalid(
+                f"input_id '{request.input_id}' is the deprecated form of LABEL_SUBMIT: "
+                f"it cannot be combined with action {Action.Name(action)}"
+            )
+        action = Action.LABEL_SUBMIT
+    handler = ACTIONS.get(action)
+    if handler is None:
+        known = ", ".join(Action.Name(a) for a in ACTIONS)
+        raise invalid(f"action {action_name(action)} is not one of {known}")
+    done = handler(ctx, task, request)
+    return service_pb2.MultiTaskAssignmentResponse(task_assignments=[as_message(ctx, a) for a in done])
+
+
+def label_start(ctx: CallContext, task: TaskState, request: Any = None) -> list[Assignment]:
+    """The caller's next batch: its assignments not yet submitted, else (DYNAMIC) new inputs from the pool."""
+    worker = require_worker(task, ctx.caller.user_id)
+    pending = task.ids_in_state(worker, PENDING, BATCH)
+    if pending or task.task.worker.strategy != resources_pb2.TaskWorker.DYNAMIC:
+        return [task.assignments[i] for i in pending]
+    input_ids = task.runtime.take(worker, BATCH)
+    now = ctx.now()
+    new = [
+        Assignment(assignment_id, task.task.id, input_id, worker, PENDING, created_at=now, modified_at=now)
+        for assignment_id, input_id in zip(ctx.store.ids.new_ids(len(input_ids)), input_ids, strict=True)
+    ]
+    task.add(new)
+    return new
+
+
+def label_submit(ctx: CallContext, task: TaskState, request: service_pb2.PutTaskAssignmentsRequest) -> list[Assignment]:
+    """Submit the caller's named assignments; already submitted ones are left as they are [doc]."""
+    worker = require_worker(task, ctx.caller.user_id)
+    targets = submit_targets(task, request, worker)
+    definition = task.task.review
+    for assignment in targets:
+        if assignment.state == PENDING:
+            sampled = review.sampled_for_review(
+                task.task.id, assignment.id, definition.manual_strategy_info.sample_percentage
+            )
+            move(ctx, task, assignment, review.submit(assignment.state, definition.strategy, sampled))
+    if definition.strategy == review.CONSENSUS:
+        settle_consensus(ctx, task, dict.fromkeys(a.input_id for a in targets))
+    return [task.assignments[a.id] for a in targets]
+
+
+def submit_targets(task: TaskState, request: service_pb2.PutTaskAssignmentsRequest, worker: str) -> list[Assignment]:
+    if request.input_id:
+        assignment = own_assignment(task, request.input_id, worker)
+        if assignment is None:
+            raise ApiError(
+                Code.TASK_PERMISSION_DENIED,
+                f"input_id '{request.input_id}' is not assigned to user '{worker}' in task '{task.task.id}'",
+            )
+        return [assignment]
+    field = "label_submit_config.task_assignments"
+    named = request.label_submit_config.task_assignments
+    if not named:
+        raise invalid(f"{field} is empty: name the assignments to submit (or set the deprecated input_id)")
+    targets = named_assignments(task, named, field)
+    for i, assignment in enumerate(targets):
+        if assignment.worker_id != worker:
+            raise ApiError(
+                Code.TASK_PERMISSION_DENIED,
+                f"{field}[{i}].id '{assignment.id}' is assigned to user '{assignment.worker_id}', not to '{worker}'",
+            )
+    return targets
+
+
+def review_start(ctx: CallContext, task: TaskState, request: service_pb2.PutTaskAssignmentsRequest) -> list[Assignment]:
+    """The reviewer's batch: up to 10 assignments awaiting review, not in another reviewer's batch; the
+    same batch until all of it is decided."""
+    reviewer = require_reviewer(task, ctx.caller.user_id)
+    workers = chosen_workers(task, request.review_start_config.workers, "review_start_config.workers")
+    batch = awaiting_review(task, task.review_batches.get(reviewer, ()))
+    if batch:
+        return batch
+    others = (ids for other, ids in task.review_batches.items() if other != reviewer)
+    held = {a.id for a in awaiting_review(task, chain.from_iterable(others))}
+    candidates = (
+        task.assignments[i]
+        for worker in workers
+        for i in task.assignment_ids_by_worker_state.get((worker, AWAITING_REVIEW), ())
+        if i not in held
+    )
+    batch = list(islice(candidates, BATCH))
+    task.review_batches[reviewer] = tuple(a.id for a in batch)
+    return batch
+
+
+def review_decide(
+    ctx: CallContext, task: TaskState, request: service_pb2.PutTaskAssignmentsRequest
+) -> list[Assignment]:
+    """REVIEW_APPROVE / REVIEW_REQUEST_CHANGES / REVIEW_REJECT by assignment ids and/or in bulk by workers."""
+    require_reviewer(task, ctx.caller.user_id)
+    decision, field = DECISIONS[request.action]
+    config = getattr(request, field)
+    if not config.task_assignments and not config.workers:
+        raise invalid(f"{field} names no task_assignments and no workers: say what to decide")
+    named = named_assignments(task, config.task_assignments, f"{field}.task_assignments")
+    for i, assignment in enumerate(named):
+        try:
+            review.decide(assignment.state, decision)
+        except IllegalTransition as error:
+            raise ApiError(
+                Code.TASK_CONFLICT,
+                f"{field}.task_assignments[{i}].id '{assignment.id}' is not awaiting review: {error}",
+            ) from error
+    workers = chosen_workers(task, config.workers, f"{field}.workers") if config.workers else []
+    in_bulk = (task.assignments[i] for worker in workers for i in task.ids_in_state(worker, AWAITING_REVIEW))
+    targets = list({a.id: a for a in chain(named, in_bulk)}.values())
+    for assignment in targets:
+        move(ctx, task, assignment, review.decide(assignment.state, decision))
+    return [task.assignments[a.id] for a in targets]
+
+
+ACTIONS: dict[int, Callable[[CallContext, TaskState, Any], list[Assignment]]] = {
+    Action.LABEL_START: label_start,
+    Action.LABEL_SUBMIT: label_submit,
+    Action.REVIEW_START: review_start,
+    **dict.fromkeys(DECISIONS, review_decide),
+}
+
+
+# -- ListNextTaskAssignments and the counts ----------------------------------------------------
+
+
+@rpc("ListNextTaskAssignments", grant=participant)
+def list_next_task_assignments(
+    ctx: CallContext, request: service_pb2.ListNextTaskAssignmentsRequest
+) -> service_pb2.MultiInputResponse:
+    batch = label_start(ctx, existing_task(ctx.app, request.task_id, "task_id"))
+    return service_pb2.MultiInputResponse(inputs=[input_of(ctx.app, a.input_id) for a in batch])
+
+
+@rpc("GetTaskInputCount", grant=participant)
+def get_task_input_count(
+    ctx: CallContext, request: service_pb2.GetTaskCountRequest
+) -> service_pb2.SingleTaskCountResponse:
+    task = existing_task(ctx.app, request.task_id, "task_id")
+    tallies = ((worker, state, len(ids)) for (worker, state), ids in task.assignment_ids_by_worker_state.items())
+    return count_response(ctx.app, task, request, tallies, review.ASSIGNMENT_COUNT_FIELD)
+
+
+@rpc("GetTaskAnnotationCount", grant=participant)
+def get_task_annotation_count(
+    ctx: CallContext, request: service_pb2.GetTaskCountRequest
+) -> service_pb2.SingleTaskCountResponse:
+    app = ctx.app
+    task = existing_task(app, request.task_id, "task_id")
+    annotations = (app.annotations[i] for i in app.annotation_ids_by_task.get(task.task.id, ()))
+    tallies = ((annotation_worker_key(a), a.status.code, 1) for a in annotations)
+    return count_response(app, task, request, tallies, review.ANNOTATION_COUNT_FIELD)
+
+
+def count_response(
+    app: AppState,
+    task: TaskState,
+    request: service_pb2.GetTaskCountRequest,
+    tallies: Iterable[tuple[str, int, int]],
+    field_of_state: dict[int, str],
+) -> service_pb2.SingleTaskCountResponse:
+    """One entry per worker of the task (in task order) that the OR'ed worker filters select."""
+    chosen = {"user": set(request.user_ids), "model": set(request.model_version_ids)}
+    chosen["workflow"] = set(request.workflow_version_ids)
+    keyed = [(worker_key(app, w), w) for w in task.task.worker.workers]
+    if any(chosen.values()):
+        keyed = [(key, w) for key, w in keyed if key in chosen[w.WhichOneof("worker") or "user"]]
+    counts = review.counts_per_worker([key for key, _ in keyed], tallies, field_of_state)
+    entries = [resources_pb2.TaskStatusCountPerUser(user_id=w.user.id, worker=w, **counts[key]) for key, w in keyed]
+    return service_pb2.SingleTaskCountResponse(app_id=app.app_id, task_id=task.task.id, counts=entries)
+
+
+def worker_key(app: AppState, worker: resources_pb2.Worker) -> str:
+    """How counts know a worker: a user by id, a model by version, a workflow by version."""
+    if worker.HasField("model"):
+        return worker.model.model_version.id
+    if worker.HasField("workflow"):
+        known = app.workflows.get(worker.workflow.id)
+        return worker.workflow.version.id or (known.version_id if known is not None else "")
+    return worker.user.id
+
+
+def annotation_worker_key(annotation: resources_pb2.Annotation) -> str:
+    """The `worker_key` of the worker that made `annotation`."""
+    return (
+        annotation.worker.model.model_version.id
+        or annotation.model_version_id
+        or annotation.worker.workflow.version.id
+        or annotation.user_id
+    )
+
+
+# -- annotations posted with a task_id ---------------------------------------------------------
+
+
+def checked_task_annotations(
+    ctx: CallContext, annotations: Sequence[resources_pb2.Annotation]
+) -> list[resources_pb2.Annotation]:
+    """PostAnnotations' rule for annotations with a `task_id` (SPEC §6), checked before anything is stored.
+
+    Only a worker of the task may post them, on an input assigned to it whose assignment is not yet
+    submitted; they start `ANNOTATION_PENDING` whatever status the request gives. Returns the annotations
+    to create (copies where the status changed).
+    """
+    result = []
+    for i, requested in enumerate(annotations):
+        if not requested.task_id:
+            result.append(requested)
+            continue
+        task = existing_task(ctx.app, requested.task_id, f"annotations[{i}].task_id")
+        worker = ctx.caller.user_id
+        assignment = own_assignment(task, requested.input_id, worker)
+        if assignment is None:
+            raise ApiError(
+                Code.TASK_PERMISSION_DENIED,
+                f"annotations[{i}].input_id '{requested.input_id}' is not assigned to user '{worker}' "
+                f"in task '{task.task.id}'",
+            )
+        if assignment.state != PENDING:
+            raise ApiError(
+                Code.TASK_CONFLICT,
+                f"annotations[{i}]: assignment '{assignment.id}' of input '{assignment.input_id}' is "
+                f"{Code.Name(assignment.state)}: annotate while it is TASK_ASSIGNMENT_PENDING",
+            )
+        pending = resources_pb2.Annotation()
+        pending.CopyFrom(requested)
+        pending.status.CopyFrom(status(Code.ANNOTATION_PENDING))
+        result.append(pending)
+    return result
+
+
+def task_worker_grant(app: AppState, user_id: str, request: service_pb2.PostAnnotationsRequest) -> bool:
+    """PostAnnotations by a task worker who is not an app member: every annotation names one of its tasks."""
+    tasks = [app.tasks.get(a.task_id) for a in request.annotations]
+    return bool(tasks) and all(task is not None and user_id in task.worker_user_ids for task in tasks)
+
+
+# -- shared steps ------------------------------------------------------------------------------
+
+
+def existing_task(app: AppState, task_id: str, field: str) -> TaskState:
+    if not task_id:
+        raise invalid(f"{field} is empty: name a task of the app")
+    task = app.tasks.get(task_id)
+    if task is None:
+        raise ApiError(Code.TASK_MISSING, f"{field}: task '{task_id}' does not exist")
+    return task
+
+
+def require_worker(task: TaskState, user_id: str) -> str:
+    if user_id not in task.worker_user_ids:
+        raise ApiError(Code.TASK_PERMISSION_DENIED, f"user '{user_id}' is not a worker of task '{task.task.id}'")
+    return user_id
+
+
+def require_reviewer(task: TaskState, user_id: str) -> str:
+    if user_id not in task.reviewer_user_ids:
+        raise ApiError(Code.TASK_PERMISSION_DENIED, f"user '{user_id}' is not a reviewer of task '{task.task.id}'")
+    return user_id
+
+
+def own_assignment(task: TaskState, input_id: str, worker: str) -> Assignment | None:
+    return next((a for a in task.of_input(input_id) if a.worker_id == worker), None)
+
+
+def named_assignments(task: TaskState, named: Sequence[resources_pb2.TaskAssignment], field: str) -> list[Assignment]:
+    """The assignments `named` by id (repeats once), each an assignment of the task."""
+    found: dict[str, Assignment] = {}
+    for i, item in enumerate(named):
+        assignment = task.assignments.get(item.id)
+        if assignment is None:
+            raise ApiError(
+                Code.CONN_DOES_NOT_EXIST, f"{field}[{i}].id '{item.id}' is not an assignment of task '{task.task.id}'"
+            )
+        found[assignment.id] = assignment
+    return list(found.values())
+
+
+def chosen_workers(task: TaskState, workers: Sequence[resources_pb2.Worker], field: str) -> list[str]:
+    """The user ids of `workers` (each a worker of the task), or all the task's workers when none is named."""
+    for i, worker in enumerate(workers):
+        if worker.user.id not in task.worker_user_ids:
+            raise invalid(f"{field}[{i}].user.id '{worker.user.id}' is not a worker of task '{task.task.id}'")
+    return list(dict.fromkeys(w.user.id for w in workers)) or worker_user_ids(task.task)
+
+
+def awaiting_review(task: TaskState, assignment_ids: Iterable[str]) -> list[Assignment]:
+    found = (task.assignments.get(i) for i in assignment_ids)
+    return [a for a in found if a is not None and a.state == AWAITING_REVIEW]
+
+
+def move(
+    ctx: CallContext, task: TaskState, assignment: Assignment, state: int, annotation_state: int | None = None
+) -> None:
+    """Put `assignment` in `state`; its labeler's task annotations on the input follow (SPEC §6)."""
+    task.replace(dataclasses.replace(assignment, state=state, modified_at=ctx.now()))
+    code = review.ANNOTATION_STATE[state] if annotation_state is None else annotation_state
+    app = ctx.app
+    for annotation in labeler_annotations(app, task.task.id, assignment):
+        if annotation.status.code != code:
+            changed = resources_pb2.Annotation()
+            changed.CopyFrom(annotation)
+            changed.status.CopyFrom(status(code))
+            changed.modified_at.CopyFrom(ctx.timestamp())
+            app.annotations[changed.id] = changed
+
+
+def settle_consensus(ctx: CallContext, task: TaskState, input_ids: Iterable[str]) -> None:
+    """Apply the CONSENSUS rule to each input that just had a submission."""
+    info = task.task.review.consensus_strategy_info
+    threshold = info.approval_threshold_labelers or info.approval_threshold
+    for input_id in input_ids:
+        on_input = task.of_input(input_id)
+        labelers = [
+            review.Labeler(a.id, a.state, labels(labeler_annotations(ctx.app, task.task.id, a))) for a in on_input
+        ]
+        expected = max(len(on_input), dynamic_labelers(task))
+        settlement = review.settle(labelers, threshold, expected, task.consensus_labels.get(input_id))
+        if settlement.agreed is not None:
+            task.consensus_labels[input_id] = settlement.agreed
+        for assignment_id, change in settlement.changes.items():
+            move(ctx, task, task.assignments[assignment_id], change.state, change.annotation_state)
+
+
+def dynamic_labelers(task: TaskState) -> int:
+    """How many workers a DYNAMIC task's pool will hand each input to (0 for other strategies)."""
+    worker = task.task.worker
+    if worker.strategy != resources_pb2.TaskWorker.DYNAMIC:
+        return 0
+    return min(effective_wpi(worker.partitioned_strategy_info.workers_per_input), len(task.worker_user_ids))
+
+
+def labeler_annotations(app: AppState, task_id: str, assignment: Assignment) -> list[resources_pb2.Annotation]:
+    """The annotations the assignment's worker posted with `task_id` on its input."""
+    found = (app.annotations[i] for i in app.annotation_ids_by_input.get(assignment.input_id, ()))
+    return [a for a in found if a.task_id == task_id and a.user_id == assignment.worker_id]
+
+
+def labels(annotations: Iterable[resources_pb2.Annotation]) -> frozenset[str]:
+    """The concept ids with value > 0 that the annotations give, on the input or in its regions."""
+    concepts = chain.from_iterable(
+        chain(a.data.concepts, chain.from_iterable(r.data.concepts for r in a.data.regions)) for a in annotations
+    )
+    return frozenset(c.id for c in concepts if c.value > 0)
+
+
+def as_message(ctx: CallContext, assignment: Assignment) -> resources_pb2.TaskAssignment:
+    user = ctx.store.users.get(assignment.worker_id) or resources_pb2.User(id=assignment.worker_id)
+    return resources_pb2.TaskAssignment(
+        id=assignment.id,
+        created_at=to_timestamp(assignment.created_at),
+        modified_at=to_timestamp(assignment.modified_at),
+        worker=resources_pb2.Worker(user=user),
+        input=input_of(ctx.app, assignment.input_id),
+        status=status(assignment.state),
+    )
+
+
+def input_of(app: AppState, input_id: str) -> resources_pb2.Input:
+    """The stored input (an id-only Input once the input was deleted)."""
+    return app.inputs.get(input_id) or resources_pb2.Input(id=input_id)
+
+
+def status(code: int) -> status_pb2.Status:
+    return status_pb2.Status(code=code, description=describe(code))
+
+
+def action_name(action: int) -> str:
+    return Action.Name(action) if action in Action.values() else str(action)
