@@ -1,8 +1,8 @@
 """The whole store as plain data (dicts, lists, str, numbers): for inspection, diffs and golden files.
 
-Protobuf messages render as `MessageToDict` with proto field names; records (dataclasses, and a task's
-`runtime`) as dicts of their fields; sets sorted; `(user_id, app_id)` keys as "user_id/app_id";
-callables (a fake model's `predict`) by their qualified name.
+Protobuf messages render as `MessageToDict` with proto field names; records (dataclasses, and objects
+such as a task's `runtime`) as dicts of their attributes; sets sorted; tuple keys such as
+`(user_id, app_id)` as "user_id/app_id"; callables (a fake model's `predict`) by their qualified name.
 """
 
 from __future__ import annotations
@@ -45,10 +45,19 @@ def plain(value: Any) -> Any:
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if callable(value):
         return f"<{getattr(value, '__qualname__', type(value).__qualname__)}>"
-    if hasattr(value, "__dict__"):
-        return {name: plain(v) for name, v in vars(value).items()}
+    attributes = _attributes(value)
+    if attributes:
+        return {name: plain(getattr(value, name)) for name in attributes}
     raise TypeError(f"dump_state cannot render {type(value).__qualname__}: {value!r}")
 
 
+def _attributes(value: Any) -> list[str]:
+    """The instance attributes of a plain object: its `__slots__` (across its classes) and `__dict__`."""
+    declared = [getattr(cls, "__slots__", ()) for cls in type(value).__mro__]
+    slots = [name for names in declared for name in ((names,) if isinstance(names, str) else names)]
+    slots = [name for name in slots if name not in ("__dict__", "__weakref__") and hasattr(value, name)]
+    return slots + list(getattr(value, "__dict__", ()))
+
+
 def _key(key: Any) -> str:
-    return "/".join(key) if isinstance(key, tuple) else str(key)
+    return "/".join(str(part) for part in key) if isinstance(key, tuple) else str(key)
