@@ -22,27 +22,46 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=18080, help="gRPC port (default 18080, the port get_insecure_grpc_channel uses)"
     )
     serve.add_argument("--seed", metavar="FILE", help="JSON seed file (default: a demo user, app and PAT)")
+    serve.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve gRPC over TLS with a throwaway CA (needs trustme) for unmodified get_grpc_channel() code",
+    )
+    serve.add_argument(
+        "--http-port", type=int, metavar="PORT", help="also serve the JSON/HTTP gateway on PORT (0: any free port)"
+    )
     return parser
 
 
-def serve(host: str, port: int, seed_file: str | None) -> int:
-    fake = FakeClarifai(host=host, port=port)
+def serve(host: str, port: int, seed_file: str | None, tls: bool = False, http_port: int | None = None) -> int:
+    fake = FakeClarifai(host=host, port=port, tls=tls, http_port=http_port)
     source = seed_file or DEFAULT_SEED
     try:
         fake.load_seed(source)
     except SeedError as error:
         print(f"fake-clarifai: bad seed: {error}", file=sys.stderr)
         return 2
-    fake.start()
+    try:
+        fake.start()
+    except RuntimeError as error:
+        print(f"fake-clarifai: {error}", file=sys.stderr)
+        return 2
     who = default_identity(source)
-    print(f"fake-clarifai serving clarifai.api.V2 on {fake.address}", flush=True)
+    print(f"fake-clarifai serving clarifai.api.V2 on {fake.address}{' (TLS)' if tls else ''}", flush=True)
     print(f"  user_id={who.user_id} app_id={who.app_id} PAT={who.pat}")
-    print("  client code: ClarifaiChannel.get_insecure_grpc_channel() with")
-    print(f"    export CLARIFAI_GRPC_BASE={fake.host}")
-    print(f"    # port {fake.port}: pass port={fake.port} if it is not 18080")
+    if tls:
+        print("  client code: unmodified ClarifaiChannel.get_grpc_channel() with")
+        for name, value in fake.tls_env().items():
+            print(f"    export {name}={value}")
+    else:
+        print("  client code: ClarifaiChannel.get_insecure_grpc_channel() with")
+        print(f"    export CLARIFAI_GRPC_BASE={fake.host}")
+        print(f"    # port {fake.port}: pass port={fake.port} if it is not 18080")
     print(f"    export CLARIFAI_PAT={who.pat}")
     print(f"    export CLARIFAI_USER_ID={who.user_id}")
     print(f"    export CLARIFAI_APP_ID={who.app_id}", flush=True)
+    if http_port is not None:
+        print(f"  JSON/HTTP gateway: ClarifaiChannel.get_json_channel(base_url={fake.http_url!r})", flush=True)
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
@@ -55,7 +74,7 @@ def serve(host: str, port: int, seed_file: str | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return serve(args.host, args.port, args.seed)
+    return serve(args.host, args.port, args.seed, args.tls, args.http_port)
 
 
 if __name__ == "__main__":

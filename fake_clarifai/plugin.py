@@ -9,6 +9,7 @@ that user's first app.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ import grpc
 import pytest
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2_grpc
 
+from fake_clarifai.gateway import json_stub
 from fake_clarifai.seed import DEFAULT_SEED, SeedSource, read_seed
 from fake_clarifai.server import FakeClarifai, Metadata
 
@@ -58,9 +60,12 @@ def clarifai_seed(pytestconfig: pytest.Config) -> SeedSource:
 @pytest.fixture(scope="session")
 def clarifai_server(clarifai_seed: SeedSource) -> Iterator[FakeClarifai]:
     """The session's server, started once and seeded; use `clarifai_fake` in tests."""
-    fake = FakeClarifai()
+    yield from _seeded_server(FakeClarifai(), clarifai_seed)
+
+
+def _seeded_server(fake: FakeClarifai, seed: SeedSource) -> Iterator[FakeClarifai]:
     fake.start()
-    fake.load_seed(clarifai_seed)
+    fake.load_seed(seed)
     fake.save_baseline()
     yield fake
     fake.stop()
@@ -107,3 +112,71 @@ def clarifai_metadata(clarifai_fake: FakeClarifai, clarifai_identity: DefaultIde
 def clarifai_app(clarifai_fake: FakeClarifai, clarifai_identity: DefaultIdentity) -> resources_pb2.UserAppIDSet:
     """The default user's default app, as a `UserAppIDSet`."""
     return resources_pb2.UserAppIDSet(user_id=clarifai_identity.user_id, app_id=clarifai_identity.app_id)
+
+
+@pytest.fixture(scope="session")
+def _clarifai_session_json_stub(clarifai_server: FakeClarifai) -> service_pb2_grpc.V2Stub:
+    return json_stub(clarifai_server.start_http())
+
+
+@pytest.fixture
+def clarifai_json_stub(
+    clarifai_fake: FakeClarifai, _clarifai_session_json_stub: service_pb2_grpc.V2Stub
+) -> service_pb2_grpc.V2Stub:
+    """A `V2Stub` over `ClarifaiChannel.get_json_channel(base_url=...)` to the fake's JSON/HTTP gateway (started
+    on first use); the same fake and state as `clarifai_stub`, reset for this test. Needs `requests`."""
+    return _clarifai_session_json_stub
+
+
+@pytest.fixture
+def clarifai_aio_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """A fresh event loop for this test, closed after it."""
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture
+def clarifai_aio_stub(
+    clarifai_fake: FakeClarifai, clarifai_aio_loop: asyncio.AbstractEventLoop
+) -> Iterator[service_pb2_grpc.V2Stub]:
+    """A `grpc.aio` `V2Stub` (`get_aio_insecure_grpc_channel`) on the fake, reset for this test.
+
+    A grpc.aio channel belongs to the event loop it was made in: drive this stub with
+    `clarifai_aio_loop.run_until_complete(...)` (not `asyncio.run`, which makes a new loop). With an async
+    test framework, make your own channel inside the test's loop: `clarifai_fake.aio_channel()`.
+    """
+
+    async def open_stub() -> tuple[grpc.aio.Channel, service_pb2_grpc.V2Stub]:
+        channel = clarifai_fake.aio_channel()
+        return channel, service_pb2_grpc.V2Stub(channel)
+
+    channel, stub = clarifai_aio_loop.run_until_complete(open_stub())
+    yield stub
+    clarifai_aio_loop.run_until_complete(channel.close())
+
+
+@pytest.fixture(scope="session")
+def clarifai_tls_server(clarifai_seed: SeedSource) -> Iterator[FakeClarifai]:
+    """A second session server that serves gRPC over TLS (throwaway CA by trustme), seeded like
+    `clarifai_server` but with its own state; use `clarifai_tls_fake` in tests."""
+    yield from _seeded_server(FakeClarifai(tls=True), clarifai_seed)
+
+
+@pytest.fixture
+def clarifai_tls_fake(clarifai_tls_server: FakeClarifai) -> FakeClarifai:
+    """The TLS fake, reset to the seeded baseline for this test.
+
+    Code in a new process reaches it unmodified (`ClarifaiChannel.get_grpc_channel()`) with
+    `env={**os.environ, **clarifai_tls_fake.tls_env()}`. In this process use `clarifai_tls_stub`: grpc reads
+    GRPC_DEFAULT_SSL_ROOTS_FILE_PATH once, when the process's first secure channel loads the default roots,
+    so setting it here only works before any secure channel was made; the stub passes the CA explicitly.
+    """
+    clarifai_tls_server.reset()
+    return clarifai_tls_server
+
+
+@pytest.fixture
+def clarifai_tls_stub(clarifai_tls_fake: FakeClarifai) -> service_pb2_grpc.V2Stub:
+    """A `V2Stub` over `ClarifaiChannel.get_grpc_channel(base, root_certificates_path=<the fake's CA>)`."""
+    return clarifai_tls_fake.stub()
