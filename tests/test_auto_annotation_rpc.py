@@ -107,6 +107,11 @@ class Client:
         inputs = [resources_pb2.Input(id=i, data=image, dataset_ids=list(dataset_ids)) for i in input_ids]
         self.call("PostInputs", service_pb2.PostInputsRequest(inputs=inputs))
 
+    def add_to_dataset(self, input_ids: Iterable[str]) -> None:
+        members = [resources_pb2.DatasetInput(input=resources_pb2.Input(id=i)) for i in input_ids]
+        request = service_pb2.PostDatasetInputsRequest(dataset_id=DATASET_ID, dataset_inputs=members)
+        self.call("PostDatasetInputs", request)
+
 
 @pytest.fixture
 def owner(clarifai_fake, clarifai_stub, clarifai_metadata, clarifai_app) -> Client:
@@ -151,11 +156,7 @@ def test_the_docs_example_annotates_exactly_the_scores_in_range_with_the_configu
     assert [a.input_id for a in annotations] == [i for i in IN_DATASET if water_in_range(i)]  # source order
     for annotation in annotations:
         assert annotation.data.concepts[0].value == pytest.approx(SCORES[annotation.input_id]["water"], abs=1e-6)
-        assert (annotation.task_id, annotation.user_id, annotation.model_version_id) == (
-            task.id,
-            "owner",
-            MODEL_VERSION_ID,
-        )
+        assert (annotation.task_id, annotation.model_version_id, annotation.user_id) == (task.id, MODEL_VERSION_ID, "")
         assert (annotation.worker.model.id, annotation.worker.model.model_version.id) == (MODEL_ID, MODEL_VERSION_ID)
         assert annotation.input_level
         assert annotation.status.description == "Annotation success"
@@ -321,8 +322,9 @@ def test_a_workflow_worker_annotates_with_its_final_model(owner, clarifai_fake):
     assert [a.input_id for a in annotations] == [i for i in IN_DATASET if water_in_range(i)]
     for annotation in annotations:
         assert (annotation.worker.workflow.id, annotation.worker.workflow.version.id) == ("lake-flow", "flow-v2")
-        assert annotation.model_version_id == MODEL_VERSION_ID
+        assert (annotation.model_version_id, annotation.worker.model.id, annotation.user_id) == ("", "", "")
     assert owner.annotations(workflow_version_ids=["flow-v2"]) == annotations
+    assert owner.annotations(model_version_ids=[MODEL_VERSION_ID]) == []
 
 
 def test_a_task_restored_from_a_snapshot_annotates_new_inputs_once(owner, clarifai_fake):
@@ -336,3 +338,62 @@ def test_a_task_restored_from_a_snapshot_annotates_new_inputs_once(owner, clarif
     owner.post_inputs(["new"], dataset_ids=[DATASET_ID])
 
     assert owner.annotated_inputs(task.id) == ["in-1", "in-2", "in-3", "new"]
+
+
+def test_an_auto_annotation_task_leaves_the_state_dumpable(owner, clarifai_fake):
+    seed_model(clarifai_fake, predictions={**SCORES, "new": {"water": 0.9}})
+    task = owner.post_task(docs_task())
+    owner.post_inputs(["new"], dataset_ids=[DATASET_ID])
+
+    runtime = clarifai_fake.dump_state()["apps"]["owner/main"]["tasks"][task.id]["runtime"]
+    assert runtime == {"store": "<ReferenceType>", "user_id": "owner", "app_id": "main", "task_id": task.id}
+
+
+@pytest.mark.parametrize("kind", ["model", "workflow"])
+def test_the_task_annotation_count_tallies_the_worker_annotations_by_status(owner, clarifai_fake, kind):
+    clarifai_fake.add_workflow("owner", "main", "lake-flow", MODEL_ID, version_id="flow-v2")
+    task = split_range_task()
+    if kind == "workflow":
+        task.worker.workers[0].CopyFrom(resources_pb2.Worker(workflow=resources_pb2.Workflow(id="lake-flow")))
+    task = owner.post_task(task)
+    statuses = [status for _, _, status in labels(owner.annotations(task_id=task.id))]
+
+    response = owner.call("GetTaskAnnotationCount", service_pb2.GetTaskCountRequest(task_id=task.id))
+
+    (count,) = response.counts
+    assert count.worker.WhichOneof("worker") == kind
+    assert (count.success, count.awaiting_review, count.pending) == (
+        statuses.count(status_code_pb2.ANNOTATION_SUCCESS),
+        statuses.count(status_code_pb2.ANNOTATION_AWAITING_REVIEW),
+        0,
+    )
+    assert count.success > 0 and count.awaiting_review > 0
+
+
+def test_an_input_that_leaves_and_rejoins_the_dataset_keeps_its_one_annotation(owner):
+    task = owner.post_task(docs_task())
+    owner.call("DeleteDatasetInputs", service_pb2.DeleteDatasetInputsRequest(dataset_id=DATASET_ID, input_ids=["in-1"]))
+    assert owner.annotated_inputs(task.id) == ["in-1", "in-2", "in-3"]
+
+    owner.add_to_dataset(["in-1"])
+
+    assert owner.annotated_inputs(task.id) == ["in-1", "in-2", "in-3"]
+
+
+def test_overwriting_a_failed_task_with_a_working_model_annotates_and_idles_it(owner, clarifai_fake):
+    def broken(item: resources_pb2.Input) -> dict[str, float]:
+        raise RuntimeError("weights missing")
+
+    clarifai_fake.add_model("owner", "main", "broken-tagger", version_id="broken-v1", predict=broken)
+    broken_worker = resources_pb2.Worker(
+        model=resources_pb2.Model(id="broken-tagger", model_version=resources_pb2.ModelVersion(id="broken-v1"))
+    )
+    failed = owner.post_task(docs_task(worker=broken_worker))
+    assert failed.status.code == TASK_FAILED
+
+    fixed = docs_task()
+    fixed.id = failed.id
+    patched = owner.call("PatchTasks", service_pb2.PatchTasksRequest(action="overwrite", tasks=[fixed])).tasks[0]
+
+    assert (patched.status.code, patched.status.details) == (TASK_IDLE, "")
+    assert owner.annotated_inputs(failed.id) == [i for i in IN_DATASET if water_in_range(i)]

@@ -8,6 +8,7 @@ and leaves the task TASK_IDLE, or TASK_FAILED (with nothing written) when the mo
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Real
@@ -50,30 +51,33 @@ class Annotator:
 
 def start_auto_annotation(store: Store, app: AppState, task: TaskState, input_ids: Sequence[str]) -> None:
     """A new auto-annotation task: annotate `input_ids` (the source, in order), then TASK_IDLE or TASK_FAILED."""
-    task.runtime = AutoAnnotationRuntime(store, app.user_id, app.app_id, task.task.id)
+    task.runtime = AutoAnnotationRuntime(weakref.ref(store), app.user_id, app.app_id, task.task.id)
     failure = annotate(store, app, task, input_ids)
     set_task_status(store, task, Code.TASK_FAILED if failure else Code.TASK_IDLE, failure or "")
 
 
 @dataclass(frozen=True, slots=True)
 class AutoAnnotationRuntime:
-    """`TaskState.runtime` of an auto-annotation task. It finds its app through the store at each call, so
-    it holds no state of its own and survives snapshot/restore unchanged."""
+    """`TaskState.runtime` of an auto-annotation task. It holds no state of its own: at each call it finds
+    its app through the store (a weak reference, so that copies and dumps of the state leave the store
+    out), so it survives snapshot/restore unchanged."""
 
-    store: Store
+    store: weakref.ReferenceType[Store]
     user_id: str
     app_id: str
     task_id: str
 
     def add_inputs(self, input_ids: Sequence[str]) -> None:
         """Inputs joined the source: annotate them if the task is idle; a failing predict fails the task."""
-        app = self.store.apps[(self.user_id, self.app_id)]
+        store = self.store()
+        assert store is not None, "a task's store outlives the calls that reach it"
+        app = store.apps[(self.user_id, self.app_id)]
         task = app.tasks[self.task_id]
         if task.task.status.code != Code.TASK_IDLE:
             return
-        failure = annotate(self.store, app, task, input_ids)
+        failure = annotate(store, app, task, input_ids)
         if failure:
-            set_task_status(self.store, task, Code.TASK_FAILED, failure)
+            set_task_status(store, task, Code.TASK_FAILED, failure)
 
     def remove_input(self, input_id: str) -> None:
         """An input left the source: what the task wrote for it stays."""
@@ -133,7 +137,9 @@ def auto_annotation(
     planned: PlannedAnnotation,
     stamp: Timestamp,
 ) -> resources_pb2.Annotation:
-    """An image-level annotation of one concept, written by the task's model on the app owner's behalf."""
+    """An image-level annotation of one concept, made by the task's worker. The deprecated `user_id` and
+    `model_version_id` mirror `worker.user.id` and `worker.model.model_version.id`, as the proto says:
+    no user, and the model version only for a model worker."""
     concept = app.concepts[planned.concept_id]
     return resources_pb2.Annotation(
         id=annotation_id,
@@ -141,8 +147,7 @@ def auto_annotation(
         data=resources_pb2.Data(
             concepts=[resources_pb2.Concept(id=concept.id, name=concept.name, value=planned.score, app_id=app.app_id)]
         ),
-        user_id=app.user_id,
-        model_version_id=annotator.model.version_id,
+        model_version_id=annotator.worker.model.model_version.id,
         status=status_pb2.Status(code=planned.status_code, description=describe(planned.status_code)),
         created_at=stamp,
         modified_at=stamp,
