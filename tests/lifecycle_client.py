@@ -163,10 +163,3 @@ def status_names(assignments: list[resources_pb2.TaskAssignment]) -> dict[str, s
 def counts(**fields: int) -> dict[str, int]:
     """The five count fields, zero unless given."""
     return {f: fields.get(f, 0) for f in COUNT_FIELDS}
-
-
-def stored_work(fake: FakeClarifai, task_id: str) -> tuple[dict, dict, dict, dict]:
-    """Everything the lifecycle can change for a task of owner/main: to show that a refused call changed nothing."""
-    app = fake.store.app("owner", "main")
-    task = app.tasks[task_id]
-    return dict(task.assignments), dict(app.annotations), dict(task.review_batches), dict(task.consensus_labels)

@@ -15,7 +15,6 @@ from lifecycle_client import (
     human_task,
     manual_review,
     status_names,
-    stored_work,
 )
 
 LABELERS = ["labeler-1", "labeler-2", "labeler-3"]
@@ -339,11 +338,11 @@ def test_review_start_hands_each_reviewer_its_own_batch_of_ten_until_decided(tas
 # -- refused calls -----------------------------------------------------------------------------
 
 
-def refused(fake, task_id: str, response, code: int, details: str, before) -> None:
+def refused(fake, response, code: int, details: str, before) -> None:
     assert response.status.code == code, response.status
     assert response.status.details == details
     assert list(response.task_assignments) == []
-    assert stored_work(fake, task_id) == before
+    assert fake.dump_state() == before
 
 
 @pytest.fixture
@@ -359,46 +358,46 @@ def awaiting_task(tasks, clarifai_fake) -> tuple[str, dict[str, str]]:
 
 def test_submitting_someone_elses_assignment_is_permission_denied(tasks, clarifai_fake, awaiting_task):
     task_id, ids = awaiting_task
-    before = stored_work(clarifai_fake, task_id)
+    before = clarifai_fake.dump_state()
     config = service_pb2.LabelSubmitConfig(task_assignments=[{"id": ids["in-2"]}, {"id": ids["in-1"]}])
     response = tasks.put("labeler-2", task_id, Action.LABEL_SUBMIT, label_submit_config=config)
     details = (
         f"label_submit_config.task_assignments[1].id '{ids['in-1']}' is assigned to user 'labeler-1', "
         "not to 'labeler-2'"
     )
-    refused(clarifai_fake, task_id, response, status_code_pb2.TASK_PERMISSION_DENIED, details, before)
+    refused(clarifai_fake, response, status_code_pb2.TASK_PERMISSION_DENIED, details, before)
 
 
 def test_reviewing_as_a_non_reviewer_is_permission_denied(tasks, clarifai_fake, awaiting_task):
     task_id, ids = awaiting_task
-    before = stored_work(clarifai_fake, task_id)
+    before = clarifai_fake.dump_state()
     for action in [Action.REVIEW_APPROVE, Action.REVIEW_REJECT, Action.REVIEW_REQUEST_CHANGES]:
         response = tasks.decide("labeler-1", task_id, action, [ids["in-1"]])
         details = f"user 'labeler-1' is not a reviewer of task '{task_id}'"
-        refused(clarifai_fake, task_id, response, status_code_pb2.TASK_PERMISSION_DENIED, details, before)
+        refused(clarifai_fake, response, status_code_pb2.TASK_PERMISSION_DENIED, details, before)
     response = tasks.put("owner", task_id, Action.REVIEW_START)
     details = f"user 'owner' is not a reviewer of task '{task_id}'"
-    refused(clarifai_fake, task_id, response, status_code_pb2.TASK_PERMISSION_DENIED, details, before)
+    refused(clarifai_fake, response, status_code_pb2.TASK_PERMISSION_DENIED, details, before)
 
 
 def test_deciding_an_assignment_not_awaiting_review_is_a_conflict(tasks, clarifai_fake, awaiting_task):
     task_id, ids = awaiting_task
-    before = stored_work(clarifai_fake, task_id)
+    before = clarifai_fake.dump_state()
     response = tasks.decide("reviewer", task_id, Action.REVIEW_APPROVE, [ids["in-1"], ids["in-2"]])
     details = (
         f"review_approve_config.task_assignments[1].id '{ids['in-2']}' is not awaiting review: "
         "it is TASK_ASSIGNMENT_PENDING, not TASK_ASSIGNMENT_AWAITING_REVIEW"
     )
-    refused(clarifai_fake, task_id, response, status_code_pb2.TASK_CONFLICT, details, before)
+    refused(clarifai_fake, response, status_code_pb2.TASK_CONFLICT, details, before)
 
     tasks.decide("reviewer", task_id, Action.REVIEW_APPROVE, [ids["in-1"]])
-    before = stored_work(clarifai_fake, task_id)
+    before = clarifai_fake.dump_state()
     response = tasks.decide("reviewer", task_id, Action.REVIEW_REJECT, [ids["in-1"]])
     details = (
         f"review_reject_config.task_assignments[0].id '{ids['in-1']}' is not awaiting review: "
         "it is TASK_ASSIGNMENT_SUCCESS, not TASK_ASSIGNMENT_AWAITING_REVIEW"
     )
-    refused(clarifai_fake, task_id, response, status_code_pb2.TASK_CONFLICT, details, before)
+    refused(clarifai_fake, response, status_code_pb2.TASK_CONFLICT, details, before)
 
 
 NOT_A_WORKER = "user '{user}' is not a worker of task '{task}'"
@@ -462,10 +461,10 @@ REFUSED_REQUESTS = [
 @pytest.mark.parametrize(("user", "action", "config", "code", "details"), REFUSED_REQUESTS)
 def test_refused_requests_name_the_field(tasks, clarifai_fake, awaiting_task, user, action, config, code, details):
     task_id, _ = awaiting_task
-    before = stored_work(clarifai_fake, task_id)
+    before = clarifai_fake.dump_state()
     response = tasks.put(user, task_id, action, **config)
     expected = details.format(task=task_id, user=user)
-    refused(clarifai_fake, task_id, response, status_code_pb2.StatusCode.Value(code), expected, before)
+    refused(clarifai_fake, response, status_code_pb2.StatusCode.Value(code), expected, before)
 
 
 def test_unknown_task_is_task_missing_and_a_stranger_is_refused_at_the_door(tasks, awaiting_task):
@@ -481,7 +480,7 @@ def test_unknown_task_is_task_missing_and_a_stranger_is_refused_at_the_door(task
 
 def test_task_annotations_only_on_own_pending_assignments(tasks, clarifai_fake, awaiting_task):
     task_id, ids = awaiting_task
-    before = stored_work(clarifai_fake, task_id)
+    before = clarifai_fake.dump_state()
     response = tasks.label("labeler-2", task_id, "in-1", WATER)
     assert response.status.code == status_code_pb2.TASK_PERMISSION_DENIED
     assert response.status.details == (
@@ -496,4 +495,4 @@ def test_task_annotations_only_on_own_pending_assignments(tasks, clarifai_fake, 
     response = tasks.label("labeler-1", "no-such-task", "in-1", SKY)
     assert response.status.code == status_code_pb2.TASK_MISSING
     assert response.status.details == "annotations[0].task_id: task 'no-such-task' does not exist"
-    assert stored_work(clarifai_fake, task_id) == before
+    assert clarifai_fake.dump_state() == before
