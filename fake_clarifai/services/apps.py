@@ -19,7 +19,9 @@ def post_apps(ctx: CallContext, request: service_pb2.PostAppsRequest) -> service
     for i, app in enumerate(request.apps):
         if not app.id:
             raise invalid(f"apps[{i}].id is empty: give every app an id")
-        if app.id in seen or ctx.store.app(user_id, app.id) is not None:
+        if app.id in seen:
+            raise invalid(f"apps[{i}].id '{app.id}' appears twice in the request")
+        if ctx.store.app(user_id, app.id) is not None:
             raise invalid(f"apps[{i}].id '{app.id}' already exists for user '{user_id}'")
         seen.add(app.id)
     response = service_pb2.MultiAppResponse()
@@ -62,7 +64,9 @@ def post_collaborators(
             raise invalid(f"{where} is empty")
         if user_id not in ctx.store.users:
             raise ApiError(Code.CONN_DOES_NOT_EXIST, f"{where}: user '{user_id}' does not exist")
-        if user_id == app.user_id or user_id in app.collaborators or user_id in seen:
+        if user_id in seen:
+            raise invalid(f"{where}: user '{user_id}' appears twice in the request")
+        if user_id == app.user_id or user_id in app.collaborators:
             raise invalid(f"{where}: user '{user_id}' is already the owner or a collaborator of the app")
         seen.add(user_id)
     response = service_pb2.MultiCollaboratorsResponse()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 
 from fake_clarifai.context import CallContext
-from fake_clarifai.errors import Code, describe, not_found
+from fake_clarifai.errors import ApiError, Code, describe, not_found
 from fake_clarifai.services import rpc
 from fake_clarifai.services.batch import require_id
 from fake_clarifai.services.pagination import paginate
@@ -30,7 +30,7 @@ def get_model(ctx: CallContext, request: service_pb2.GetModelRequest) -> service
     if model is None:
         raise not_found("model", request.model_id)
     if request.version_id and request.version_id != model.version_id:
-        raise not_found(f"version of model '{model.id}'", request.version_id)
+        raise ApiError(Code.CONN_DOES_NOT_EXIST, f"version '{request.version_id}' of model '{model.id}' does not exist")
     return service_pb2.SingleModelResponse(model=model_message(ctx.app, model))
 
 
