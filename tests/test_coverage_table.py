@@ -1,0 +1,59 @@
+"""The implementation-coverage table (SPEC §8): generated from the descriptors and routes, committed fresh."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from clarifai_grpc.grpc.api import service_pb2
+
+from fake_clarifai import coverage
+from fake_clarifai.services import load_all
+
+COMMITTED = Path(__file__).resolve().parent.parent / "docs" / "COVERAGE.md"
+V2 = service_pb2.DESCRIPTOR.services_by_name["V2"]
+
+
+def table_rows(text: str) -> dict[str, list[str]]:
+    """RPC -> its cells, from the markdown table."""
+    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    rows = [line.strip("|").split(" | ") for line in lines[1:]]  # after the header
+    return {cells[0].strip(): [c.strip() for c in cells[1:]] for cells in rows}
+
+
+def test_the_committed_table_is_what_the_code_generates():
+    assert COMMITTED.read_text(encoding="utf-8") == coverage.render(), (
+        "docs/COVERAGE.md is stale: run `python -m fake_clarifai.coverage` and commit it"
+    )
+
+
+def test_every_v2_rpc_has_one_row_and_emulated_ones_name_their_module():
+    rows = table_rows(coverage.render())
+    assert list(rows) == [m.name for m in V2.methods]
+    routes = load_all()
+    emulated = {name for name, cells in rows.items() if cells[1] != "no"}
+    assert emulated == set(routes)
+    assert rows["PostTasks"][1] == "yes (`tasks`)"
+    assert rows["GetApp"][1] == "yes (`apps`)"
+
+
+def test_rows_show_types_and_the_http_bindings_of_the_descriptors():
+    rows = table_rows(coverage.render())
+    assert rows["PostTasks"][0] == "PostTasksRequest → MultiTaskResponse"
+    assert rows["PostTasks"][2] == (
+        "`POST /v2/users/{user_app_id.user_id}/apps/{user_app_id.app_id}/tasks`<br>`POST /v2/tasks`"
+    )
+    assert rows["GetTask"][2] == (
+        "`GET /v2/users/{user_app_id.user_id}/apps/{user_app_id.app_id}/tasks/{task_id}`<br>`GET /v2/tasks/{task_id}`"
+    )
+    assert rows["StreamModelOutputs"][0] == "stream PostModelOutputsRequest → stream MultiOutputResponse"
+
+
+def test_the_cli_writes_the_table_and_check_reports_staleness(tmp_path, capsys):
+    target = tmp_path / "docs" / "COVERAGE.md"
+    assert coverage.main(["--check", "--output", str(target)]) == 1
+    assert coverage.main(["--output", str(target)]) == 0
+    assert target.read_text(encoding="utf-8") == coverage.render()
+    assert coverage.main(["--check", "--output", str(target)]) == 0
+    target.write_text(target.read_text(encoding="utf-8").replace("| PostTasks |", "| PostTask |"), encoding="utf-8")
+    assert coverage.main(["--check", "--output", str(target)]) == 1
+    assert "is stale: run python -m fake_clarifai.coverage" in capsys.readouterr().err
