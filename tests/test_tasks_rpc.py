@@ -370,6 +370,16 @@ def test_list_filters_match_any_within_a_filter_and_all_across_filters(clarifai_
     assert listed(clarifai_stub, **filters) == expected
 
 
+def test_list_answers_the_additional_fields_too(clarifai_stub, clarifai_fake):
+    post(clarifai_stub, task(id="t", input_source=r.TaskInputSource(type="DATASET", id="ds-1")))
+    request = service_pb2.ListTasksRequest(
+        user_app_id=MAIN, additional_fields=["worker.users", "metrics.input_source.inputs_count_estimated"]
+    )
+    (shown,) = ok(clarifai_stub.ListTasks(request, metadata=OWNER)).tasks
+    assert shown.metrics == r.TaskMetrics(input_source=r.TaskInputSourceMetrics(inputs_count_estimated=2))
+    assert shown.worker.workers[0].user == clarifai_fake.store.users["labeler-1"]
+
+
 # -- PatchTasks --------------------------------------------------------------------------------------------
 def test_overwrite_replaces_the_definition_keeps_id_and_creation_time_and_sets_status(clarifai_stub, clarifai_fake):
     (created,) = post(clarifai_stub, task(id="t"))
