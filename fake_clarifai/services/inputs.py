@@ -29,7 +29,8 @@ def store_inputs(app: AppState, inputs: Sequence[resources_pb2.Input]) -> None:
     """Put new inputs (ids unused) in the app, in order, and tell the tasks drawing from the app."""
     for item in inputs:
         app.inputs[item.id] = item
-    source_events.inputs_added(app, [item.id for item in inputs])
+    if inputs:
+        source_events.inputs_added(app, [item.id for item in inputs])
 
 
 def assigned_to_caller(app: AppState, user_id: str, request: service_pb2.GetInputRequest) -> bool:
@@ -129,8 +130,9 @@ def delete_inputs(ctx: CallContext, request: service_pb2.DeleteInputsRequest) ->
 def delete_inputs_of(app: AppState, input_ids: Iterable[str]) -> None:
     """Delete existing inputs with their dataset memberships and annotations [policy]; tasks drop their
     pending work on them."""
+    input_ids = list(input_ids)
+    remove_annotations(app, [a for input_id in input_ids for a in app.annotation_ids_by_input.get(input_id, ())])
     for input_id in input_ids:
         leave_all_datasets(app, input_id)
-        remove_annotations(app, app.annotation_ids_by_input.get(input_id, ()))
         del app.inputs[input_id]
         source_events.input_removed(app, input_id)
