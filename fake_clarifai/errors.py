@@ -5,6 +5,7 @@ from __future__ import annotations
 from clarifai_grpc.grpc.api.status import status_code_pb2
 
 Code = status_code_pb2.StatusCode
+KNOWN_CODES = frozenset(Code.values())  # `Code.values()` builds a list of ~1000 on every call
 
 DESCRIPTIONS: dict[int, str] = {
     Code.SUCCESS: "Ok",
@@ -26,7 +27,7 @@ def describe(code: int) -> str:
     """The description Clarifai pairs with `code` (a readable form of the enum name when unlisted)."""
     if code in DESCRIPTIONS:
         return DESCRIPTIONS[code]
-    return Code.Name(code).replace("_", " ").capitalize() if code in Code.values() else "Unknown status"
+    return Code.Name(code).replace("_", " ").capitalize() if code in KNOWN_CODES else "Unknown status"
 
 
 class ApiError(Exception):
@@ -36,7 +37,7 @@ class ApiError(Exception):
     """
 
     def __init__(self, code: int, details: str, description: str | None = None) -> None:
-        super().__init__(f"{Code.Name(code) if code in Code.values() else code}: {details}")
+        super().__init__(f"{Code.Name(code) if code in KNOWN_CODES else code}: {details}")
         self.code = code
         self.details = details
         self.description = description if description is not None else describe(code)
