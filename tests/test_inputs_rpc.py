@@ -110,6 +110,10 @@ def test_suffix_conflict_resolution_renames_instead_of_failing(clarifai_stub, cl
     response = ok(post(clarifai_stub, image("cat"), image("dog"), input_id_conflict_resolution=resources_pb2.SUFFIX))
     assert [i.id for i in response.inputs] == ["cat-2", "dog"]
     assert listed_ids(clarifai_stub) == ["cat", "cat-1", "cat-2", "dog"]
+    for n in range(3, 10):
+        clarifai_fake.add_input("owner", "main", f"cat-{n}", url=f"https://example.com/{n}.jpg")
+    renamed = ok(post(clarifai_stub, image("cat"), input_id_conflict_resolution=resources_pb2.SUFFIX)).inputs[0].id
+    assert re.fullmatch(r"cat-[0-9a-f]{32}", renamed)
     with unchanged(clarifai_fake):
         twice = post(clarifai_stub, image("x"), image("x"), input_id_conflict_resolution=resources_pb2.SUFFIX)
     assert_error(twice, Code.INPUT_INVALID_REQUEST, "inputs[1].id 'x' appears twice in the request")
