@@ -65,9 +65,21 @@ class Assignment:
     modified_at: float
 
 
+class _CopyOnWrite:
+    """A slot outside the dataclass fields (so dumps and equality ignore it): whether the assignment
+    containers are shared with a clone and must be copied before the next write."""
+
+    __slots__ = ("_shared",)
+
+
 @dataclass(slots=True)
-class TaskState:
-    """A task's definition plus its runtime: assignments and their indexes."""
+class TaskState(_CopyOnWrite):
+    """A task's definition plus its runtime: assignments and their indexes.
+
+    `clone()` shares the four assignment containers (`assignments`, `assignment_ids_by_*`) copy-on-write,
+    so a snapshot or reset does not copy the assignments of tasks nobody touches: change those containers
+    only through `add`, `replace` and `remove`, which copy them first when they are shared.
+    """
 
     task: resources_pb2.Task
     worker_user_ids: frozenset[str] = frozenset()
@@ -81,8 +93,12 @@ class TaskState:
     consensus_labels: dict[str, frozenset[str]] = field(default_factory=dict)  # settled input -> agreed concepts
     runtime: Any = None  # strategy state (the DYNAMIC pool): add_inputs(ids), remove_input(id), clone()
 
+    def __post_init__(self) -> None:
+        self._shared = False
+
     def add(self, assignments: Iterable[Assignment]) -> None:
         """Index new assignments (callers make them with ids and times from the store)."""
+        self._own()
         by_worker = self.assignment_ids_by_worker
         by_input = self.assignment_ids_by_input
         by_state = self.assignment_ids_by_worker_state
@@ -94,6 +110,7 @@ class TaskState:
 
     def replace(self, assignment: Assignment) -> None:
         """Store a changed copy of an existing assignment (same id, worker and input)."""
+        self._own()
         old = self.assignments[assignment.id]
         self.assignments[assignment.id] = assignment
         if old.state != assignment.state:
@@ -103,6 +120,7 @@ class TaskState:
             ] = None
 
     def remove(self, assignment_id: str) -> Assignment:
+        self._own()
         assignment = self.assignments.pop(assignment_id)
         self.assignment_ids_by_worker[assignment.worker_id].remove(assignment_id)
         del self.assignment_ids_by_worker_state[(assignment.worker_id, assignment.state)][assignment_id]
@@ -124,18 +142,31 @@ class TaskState:
         return list(islice(self.assignment_ids_by_worker_state.get((worker_id, state), ()), limit))
 
     def clone(self) -> TaskState:
-        return TaskState(
+        self._shared = True
+        copy = TaskState(
             task=self.task,
             worker_user_ids=self.worker_user_ids,
             reviewer_user_ids=self.reviewer_user_ids,
-            assignments=self.assignments.copy(),
-            assignment_ids_by_worker={w: ids.copy() for w, ids in self.assignment_ids_by_worker.items()},
-            assignment_ids_by_input=self.assignment_ids_by_input.copy(),
-            assignment_ids_by_worker_state={k: ids.copy() for k, ids in self.assignment_ids_by_worker_state.items()},
+            assignments=self.assignments,
+            assignment_ids_by_worker=self.assignment_ids_by_worker,
+            assignment_ids_by_input=self.assignment_ids_by_input,
+            assignment_ids_by_worker_state=self.assignment_ids_by_worker_state,
             review_batches=self.review_batches.copy(),
             consensus_labels=self.consensus_labels.copy(),
             runtime=self.runtime.clone() if self.runtime is not None else None,
         )
+        copy._shared = True
+        return copy
+
+    def _own(self) -> None:
+        """Copy the assignment containers if they are shared with a clone (before a write)."""
+        if self._shared:
+            self.assignments = self.assignments.copy()
+            self.assignment_ids_by_worker = {w: ids.copy() for w, ids in self.assignment_ids_by_worker.items()}
+            self.assignment_ids_by_input = self.assignment_ids_by_input.copy()
+            by_state = self.assignment_ids_by_worker_state
+            self.assignment_ids_by_worker_state = {key: ids.copy() for key, ids in by_state.items()}
+            self._shared = False
 
 
 @dataclass(slots=True)

@@ -1,0 +1,171 @@
+"""Consistency checks over the fake's whole state, for the fake's own tests and for yours.
+
+`violations(store)` lists every broken invariant (an empty list means consistent): references that
+point at nothing (a task's concept, an assignment's pending input, a dataset member), records filed
+under the wrong key, and indexes that disagree with what they index. `check_invariants(fake_or_store)`
+raises `InvariantViolation` listing them. (To assert that a call changed nothing, compare two
+`FakeClarifai.dump_state()`s.)
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from fake_clarifai.errors import Code
+from fake_clarifai.store import AppState, Store, TaskState
+
+if TYPE_CHECKING:
+    from fake_clarifai.server import FakeClarifai
+
+ASSIGNMENT_STATES = frozenset(number for name, number in Code.items() if name.startswith("TASK_ASSIGNMENT_"))
+
+
+class InvariantViolation(AssertionError):
+    """The state is inconsistent; `problems` lists every broken invariant."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} state invariant(s) broken:\n  " + "\n  ".join(problems))
+        self.problems = problems
+
+
+def check_invariants(target: Store | FakeClarifai) -> None:
+    """Raise `InvariantViolation` unless the state of `target` (a Store or a FakeClarifai) is consistent."""
+    store = target if isinstance(target, Store) else target.store
+    problems = violations(store)
+    if problems:
+        raise InvariantViolation(problems)
+
+
+def violations(store: Store) -> list[str]:
+    """Every broken invariant of `store`, each naming where (`app owner/main task t1: ...`)."""
+    with store.lock:
+        problems = [f"user {key!r}: stored with id {user.id!r}" for key, user in store.users.items() if user.id != key]
+        for key, token in store.tokens.items():
+            if token.value != key or token.user_id not in store.users:
+                problems.append(f"token {key!r}: value {token.value!r}, user {token.user_id!r} (unknown user?)")
+            if token.app_id is not None and (token.user_id, token.app_id) not in store.apps:
+                problems.append(f"app key {key!r}: bound to missing app {token.user_id}/{token.app_id}")
+        for (user_id, app_id), app in store.apps.items():
+            where = f"app {user_id}/{app_id}"
+            problems += [f"{where}: {problem}" for problem in _app_violations(store, user_id, app_id, app)]
+        return problems
+
+
+def _app_violations(store: Store, user_id: str, app_id: str, app: AppState) -> list[str]:
+    problems: list[str] = []
+    if (app.app.user_id, app.app.id) != (user_id, app_id):
+        problems.append(f"stored as {app.app.user_id}/{app.app.id}")
+    if user_id not in store.users:
+        problems.append(f"owner {user_id!r} is not a user")
+    for key, collaborator in app.collaborators.items():
+        if key not in store.users or key == user_id or collaborator.user.id != key:
+            problems.append(f"collaborator {key!r}: not another user, or stored as {collaborator.user.id!r}")
+    problems += _misfiled("concept", app.concepts, lambda concept: concept.id)
+    problems += _misfiled("input", app.inputs, lambda item: item.id)
+    problems += _misfiled("dataset", app.datasets, lambda dataset: dataset.id)
+    problems += _misfiled("annotation", app.annotations, lambda annotation: annotation.id)
+    problems += _misfiled("model", app.models, lambda model: model.id)
+    problems += _misfiled("workflow", app.workflows, lambda workflow: workflow.id)
+    problems += _misfiled("task", app.tasks, lambda task: task.task.id)
+    if set(app.dataset_members) != set(app.datasets):
+        problems.append(f"dataset_members keys {sorted(app.dataset_members)} != datasets {sorted(app.datasets)}")
+    for dataset_id, members in app.dataset_members.items():
+        for input_id, member in members.items():
+            if input_id not in app.inputs or member.input.id != input_id:
+                problems.append(f"dataset {dataset_id!r} member {input_id!r}: no such input, or stored as another")
+    memberships = {(i, d) for d, members in app.dataset_members.items() for i in members}
+    indexed = {(i, d) for i, dataset_ids in app.dataset_ids_by_input.items() for d in dataset_ids}
+    problems += [f"dataset_ids_by_input misses {d!r} for input {i!r}" for i, d in sorted(memberships - indexed)]
+    problems += [
+        f"dataset_ids_by_input lists {d!r} for input {i!r}, not a member" for i, d in sorted(indexed - memberships)
+    ]
+    for workflow in app.workflows.values():
+        if workflow.model_id not in app.models:
+            problems.append(f"workflow {workflow.id!r}: model {workflow.model_id!r} does not exist")
+    for annotation in app.annotations.values():
+        if annotation.input_id not in app.inputs:
+            problems.append(f"annotation {annotation.id!r}: input {annotation.input_id!r} does not exist")
+    problems += _index_violations(
+        "annotation_ids_by_input", app.annotation_ids_by_input, {a.id: a.input_id for a in app.annotations.values()}
+    )
+    problems += _index_violations(
+        "annotation_ids_by_task",
+        app.annotation_ids_by_task,
+        {a.id: a.task_id for a in app.annotations.values() if a.task_id},
+    )
+    for task_id, task in app.tasks.items():
+        problems += [f"task {task_id!r}: {problem}" for problem in _task_violations(store, app, task_id, task)]
+    return problems
+
+
+def _task_violations(store: Store, app: AppState, task_id: str, task: TaskState) -> list[str]:
+    problems: list[str] = []
+    if (task.task.user_id, task.task.app_id) != (app.user_id, app.app_id):
+        problems.append(f"stored with user_id/app_id {task.task.user_id}/{task.task.app_id}")
+    for role, user_ids in (("worker", task.worker_user_ids), ("reviewer", task.reviewer_user_ids)):
+        problems += [f"{role} {user!r} is not a user" for user in sorted(user_ids - store.users.keys())]
+    for concept in task.task.concepts:
+        if concept.concept.id not in app.concepts:
+            problems.append(f"concept {concept.concept.id!r} does not exist")
+    for key, assignment in task.assignments.items():
+        where = f"assignment {key!r}"
+        if assignment.id != key or assignment.task_id != task_id:
+            problems.append(f"{where}: stored as {assignment.id!r} of task {assignment.task_id!r}")
+        if assignment.state not in ASSIGNMENT_STATES:
+            problems.append(f"{where}: state {assignment.state} is not a TASK_ASSIGNMENT_* code")
+        if assignment.worker_id not in store.users:
+            problems.append(f"{where}: worker {assignment.worker_id!r} is not a user")
+        if assignment.state == Code.TASK_ASSIGNMENT_PENDING:
+            if assignment.input_id not in app.inputs:
+                problems.append(f"{where}: pending on input {assignment.input_id!r}, which does not exist")
+            if assignment.worker_id not in task.worker_user_ids:
+                problems.append(f"{where}: pending for {assignment.worker_id!r}, who is not a worker of the task")
+    pairs = Counter((a.worker_id, a.input_id) for a in task.assignments.values())
+    problems += [f"worker {w!r} holds input {i!r} {n} times" for (w, i), n in pairs.items() if n > 1]
+    problems += _index_violations(
+        "assignment_ids_by_worker",
+        task.assignment_ids_by_worker,
+        {a.id: a.worker_id for a in task.assignments.values()},
+    )
+    problems += _index_violations(
+        "assignment_ids_by_input",
+        task.assignment_ids_by_input,
+        {a.id: a.input_id for a in task.assignments.values()},
+    )
+    problems += _index_violations(
+        "assignment_ids_by_worker_state",
+        task.assignment_ids_by_worker_state,
+        {a.id: (a.worker_id, a.state) for a in task.assignments.values()},
+    )
+    for reviewer, batch in task.review_batches.items():
+        problems += [
+            f"review batch of {reviewer!r} lists {i!r}, which does not exist"
+            for i in batch
+            if i not in task.assignments
+        ]
+    empty = [input_id for input_id, ids in task.assignment_ids_by_input.items() if not ids]
+    problems += [f"assignment_ids_by_input[{input_id!r}] is empty" for input_id in empty]
+    return problems
+
+
+def _misfiled(kind: str, records: Mapping[str, Any], id_of: Callable[[Any], str]) -> list[str]:
+    wrong = {key: id_of(record) for key, record in records.items() if id_of(record) != key}
+    return [f"{kind} {key!r}: stored with id {record_id!r}" for key, record_id in wrong.items()]
+
+
+def _index_violations(name: str, index: Mapping[Any, Iterable[str]], expected: Mapping[str, Any]) -> list[str]:
+    """`index` maps a key to ids; each id in `expected` must be listed exactly once, under `expected[id]`."""
+    problems: list[str] = []
+    seen: Counter[str] = Counter()
+    for key, ids in index.items():
+        for record_id in ids:
+            seen[record_id] += 1
+            if record_id not in expected:
+                problems.append(f"{name}[{key!r}] lists {record_id!r}, which does not exist")
+            elif expected[record_id] != key:
+                problems.append(f"{name}[{key!r}] lists {record_id!r}, which belongs under {expected[record_id]!r}")
+    problems += [f"{name} lists {record_id!r} {n} times" for record_id, n in seen.items() if n > 1]
+    problems += [f"{name} misses {record_id!r}" for record_id in expected if record_id not in seen]
+    return problems

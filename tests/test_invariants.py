@@ -1,0 +1,106 @@
+"""The state-invariant checker finds each kind of breakage, and TaskState's copy-on-write clones stay
+independent of each other whatever is written to which."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import pytest
+from clarifai_grpc.grpc.api import resources_pb2
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fake_clarifai import DEFAULT_SEED, FakeClarifai
+from fake_clarifai.dump import plain
+from fake_clarifai.errors import Code
+from fake_clarifai.invariants import InvariantViolation, check_invariants, violations
+from fake_clarifai.store import Assignment, TaskState
+
+PENDING, SUCCESS = Code.TASK_ASSIGNMENT_PENDING, Code.TASK_ASSIGNMENT_SUCCESS
+
+
+@pytest.fixture
+def fake() -> FakeClarifai:
+    fake = FakeClarifai()
+    fake.load_seed(DEFAULT_SEED)
+    for input_id in ("in-1", "in-2"):
+        fake.add_input("owner", "main", input_id, url=f"https://example.com/{input_id}.jpg")
+    fake.add_dataset("owner", "main", "ds-1", ["in-1"])
+    app = fake.store.app("owner", "main")
+    task = TaskState(
+        task=resources_pb2.Task(id="t-1", app_id="main", user_id="owner"), worker_user_ids=frozenset({"labeler-1"})
+    )
+    task.add([Assignment("a-1", "t-1", "in-1", "labeler-1", PENDING, 0.0, 0.0)])
+    app.tasks["t-1"] = task
+    return fake
+
+
+def test_a_consistent_state_has_no_violations(fake: FakeClarifai) -> None:
+    assert violations(fake.store) == []
+    check_invariants(fake)
+
+
+def test_a_misfiled_record_is_named(fake: FakeClarifai) -> None:
+    app = fake.store.app("owner", "main")
+    app.inputs["in-3"] = app.inputs["in-2"]
+    assert violations(fake.store) == ["app owner/main: input 'in-3': stored with id 'in-2'"]
+
+
+def test_a_dangling_dataset_member_and_its_stale_index_are_named(fake: FakeClarifai) -> None:
+    app = fake.store.app("owner", "main")
+    del app.inputs["in-1"]
+    problems = violations(fake.store)
+    assert "app owner/main: dataset 'ds-1' member 'in-1': no such input, or stored as another" in problems
+    assert "app owner/main: task 't-1': assignment 'a-1': pending on input 'in-1', which does not exist" in problems
+
+
+def test_an_index_that_disagrees_with_the_assignments_is_named(fake: FakeClarifai) -> None:
+    task = fake.store.app("owner", "main").tasks["t-1"]
+    task.assignments["a-1"] = dataclasses.replace(task.assignments["a-1"], state=SUCCESS)  # bypasses replace()
+    problems = violations(fake.store)
+    assert problems == [
+        "app owner/main: task 't-1': assignment_ids_by_worker_state[('labeler-1', "
+        f"{PENDING})] lists 'a-1', which belongs under ('labeler-1', {SUCCESS})"
+    ]
+    with pytest.raises(InvariantViolation) as raised:
+        check_invariants(fake.store)
+    assert raised.value.problems == problems
+
+
+def test_a_worker_holding_an_input_twice_is_named(fake: FakeClarifai) -> None:
+    task = fake.store.app("owner", "main").tasks["t-1"]
+    task.add([Assignment("a-2", "t-1", "in-1", "labeler-1", SUCCESS, 0.0, 0.0)])
+    assert violations(fake.store) == ["app owner/main: task 't-1': worker 'labeler-1' holds input 'in-1' 2 times"]
+
+
+# -- copy-on-write clones ---------------------------------------------------------------------------------
+
+operations = st.lists(
+    st.tuples(st.sampled_from(["add", "replace", "remove", "clone"]), st.integers(0, 7), st.integers(0, 30)),
+    max_size=40,
+)
+
+
+@given(operations)
+def test_clones_never_see_each_others_writes(steps: list[tuple[str, int, int]]) -> None:
+    """Each clone is checked against a reference made with deepcopy (nothing shared), after every step."""
+    states = [TaskState(task=resources_pb2.Task(id="t"))]
+    references = [TaskState(task=resources_pb2.Task(id="t"))]
+    for number, (operation, which, n) in enumerate(steps):
+        index = which % len(states)
+        for subject in (states[index], references[index]):
+            ids = list(subject.assignments)
+            if operation == "add":
+                worker, input_id = f"w-{n % 3}", f"in-{number}"
+                subject.add([Assignment(f"a-{number}", "t", input_id, worker, PENDING, 0.0, 0.0)])
+            elif operation == "replace" and ids:
+                old = subject.assignments[ids[n % len(ids)]]
+                subject.replace(dataclasses.replace(old, state=SUCCESS if old.state == PENDING else PENDING))
+            elif operation == "remove" and ids:
+                subject.remove(ids[n % len(ids)])
+        if operation == "clone":
+            states.append(states[index].clone())
+            references.append(copy.deepcopy(references[index]))
+        for state, reference in zip(states, references, strict=True):
+            assert plain(state) == plain(reference)
