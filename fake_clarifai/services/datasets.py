@@ -166,9 +166,7 @@ def list_dataset_inputs(
 
 
 @rpc("DeleteDatasetInputs")
-def delete_dataset_inputs(
-    ctx: CallContext, request: service_pb2.DeleteDatasetInputsRequest
-) -> status_pb2.BaseResponse:
+def delete_dataset_inputs(ctx: CallContext, request: service_pb2.DeleteDatasetInputsRequest) -> status_pb2.BaseResponse:
     app = ctx.app
     dataset = existing_dataset(app, request.dataset_id)
     members = app.dataset_members[dataset.id]
