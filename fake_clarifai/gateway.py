@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 import grpc
 from clarifai_grpc.channel import clarifai_channel
@@ -278,26 +278,30 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        url = urlsplit(self.path)
+        try:
+            answer = self._answer(urlsplit(self.path), body)
+        except Exception as error:  # a gateway bug: answer INTERNAL, log it, keep serving
+            log.exception("fake_clarifai gateway failed on %s %s", self.command, self.path)
+            details = f"internal error in the fake_clarifai gateway: {type(error).__name__}: {error}"
+            answer = _grpc_error(grpc.StatusCode.INTERNAL, details)
+        self._send(*answer)
+
+    def _answer(self, url: SplitResult, body: bytes) -> tuple[int, dict[str, Any]]:
         found = self.server.router.route(self.command, url.path)
         if found is None:
-            unrouted = f"no {SERVICE.full_name} route for {self.command} {url.path}"
-            self._send(*_grpc_error(grpc.StatusCode.NOT_FOUND, unrouted))
-            return
+            return _grpc_error(grpc.StatusCode.NOT_FOUND, f"no {SERVICE.full_name} route for {self.command} {url.path}")
         binding, variables = found
         try:
             request = decode_request(binding.method, variables, url.query, body)
         except BadRequest as error:
-            self._send(*_grpc_error(grpc.StatusCode.INVALID_ARGUMENT, f"{binding.method}: {error}"))
-            return
+            return _grpc_error(grpc.StatusCode.INVALID_ARGUMENT, f"{binding.method}: {error}")
         authorization = self.headers.get("Authorization")
         metadata = (("authorization", authorization),) if authorization is not None else ()
         try:
             response = self.server.servicer.call(binding.method, request, metadata)
         except GrpcAbort as abort:
-            self._send(*_grpc_error(abort.code, abort.details))
-            return
-        self._send(http_status(response.status), response_document(response))
+            return _grpc_error(abort.code, abort.details)
+        return http_status(response.status), response_document(response)
 
     def _send(self, code: int, document: Mapping[str, Any]) -> None:
         payload = json.dumps(document).encode("utf-8")

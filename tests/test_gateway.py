@@ -24,6 +24,7 @@ from google.protobuf.message import Message
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fake_clarifai import gateway
 from fake_clarifai.auth import MALFORMED_HEADER
 from fake_clarifai.errors import Code
 from fake_clarifai.gateway import (
@@ -409,3 +410,25 @@ def test_serve_http_port_prints_the_gateway_url_for_get_json_channel() -> None:
         assert process.wait(timeout=10) == 0
     finally:
         process.kill()
+
+
+def test_a_gateway_bug_answers_internal_and_the_gateway_keeps_serving(
+    clarifai_fake: FakeClarifai, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = clarifai_fake.start_http()
+
+    def broken(response: Message) -> dict[str, Any]:
+        raise RuntimeError("printer broke")
+
+    monkeypatch.setattr(gateway, "response_document", broken)
+    failed = requests.get(f"{url}{TASK_PATH}", headers=OWNER_KEY)
+    assert (failed.status_code, failed.json()) == (
+        500,
+        {
+            "code": grpc.StatusCode.INTERNAL.value[0],
+            "message": "internal error in the fake_clarifai gateway: RuntimeError: printer broke",
+            "details": [],
+        },
+    )
+    monkeypatch.undo()
+    assert requests.get(f"{url}{TASK_PATH}", headers=OWNER_KEY).status_code == 200
