@@ -359,10 +359,11 @@ def awaiting_task(tasks, clarifai_fake) -> tuple[str, dict[str, str]]:
 def test_submitting_someone_elses_assignment_is_permission_denied(tasks, clarifai_fake, awaiting_task):
     task_id, ids = awaiting_task
     before = clarifai_fake.dump_state()
-    config = service_pb2.LabelSubmitConfig(task_assignments=[{"id": ids["in-2"]}, {"id": ids["in-1"]}])
+    named = [{"id": ids["in-2"]}, {"id": ids["in-2"]}, {"id": ids["in-1"]}]  # the third is labeler-1's
+    config = service_pb2.LabelSubmitConfig(task_assignments=named)
     response = tasks.put("labeler-2", task_id, Action.LABEL_SUBMIT, label_submit_config=config)
     details = (
-        f"label_submit_config.task_assignments[1].id '{ids['in-1']}' is assigned to user 'labeler-1', "
+        f"label_submit_config.task_assignments[2].id '{ids['in-1']}' is assigned to user 'labeler-1', "
         "not to 'labeler-2'"
     )
     refused(clarifai_fake, response, status_code_pb2.TASK_PERMISSION_DENIED, details, before)

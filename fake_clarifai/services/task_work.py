@@ -107,13 +107,12 @@ def submit_targets(task: TaskState, request: service_pb2.PutTaskAssignmentsReque
     if not named:
         raise invalid(f"{field} is empty: name the assignments to submit (or set the deprecated input_id)")
     targets = named_assignments(task, named, field)
-    for i, assignment in enumerate(targets):
+    for where, assignment in targets.items():
         if assignment.worker_id != worker:
             raise ApiError(
-                Code.TASK_PERMISSION_DENIED,
-                f"{field}[{i}].id '{assignment.id}' is assigned to user '{assignment.worker_id}', not to '{worker}'",
+                Code.TASK_PERMISSION_DENIED, f"{where} is assigned to user '{assignment.worker_id}', not to '{worker}'"
             )
-    return targets
+    return list(targets.values())
 
 
 def review_start(ctx: CallContext, task: TaskState, request: service_pb2.PutTaskAssignmentsRequest) -> list[Assignment]:
@@ -147,17 +146,14 @@ def review_decide(
     if not config.task_assignments and not config.workers:
         raise invalid(f"{field} names no task_assignments and no workers: say what to decide")
     named = named_assignments(task, config.task_assignments, f"{field}.task_assignments")
-    for i, assignment in enumerate(named):
+    for where, assignment in named.items():
         try:
             review.decide(assignment.state, decision)
         except IllegalTransition as error:
-            raise ApiError(
-                Code.TASK_CONFLICT,
-                f"{field}.task_assignments[{i}].id '{assignment.id}' is not awaiting review: {error}",
-            ) from error
+            raise ApiError(Code.TASK_CONFLICT, f"{where} is not awaiting review: {error}") from error
     workers = chosen_workers(task, config.workers, f"{field}.workers") if config.workers else []
     in_bulk = (task.assignments[i] for worker in workers for i in task.ids_in_state(worker, AWAITING_REVIEW))
-    targets = list({a.id: a for a in chain(named, in_bulk)}.values())
+    targets = list({a.id: a for a in chain(named.values(), in_bulk)}.values())
     for assignment in targets:
         move(ctx, task, assignment, review.decide(assignment.state, decision))
     return [task.assignments[a.id] for a in targets]
@@ -313,17 +309,22 @@ def own_assignment(task: TaskState, input_id: str, worker: str) -> Assignment | 
     return next((a for a in task.of_input(input_id) if a.worker_id == worker), None)
 
 
-def named_assignments(task: TaskState, named: Sequence[resources_pb2.TaskAssignment], field: str) -> list[Assignment]:
-    """The assignments `named` by id (repeats once), each an assignment of the task."""
+def named_assignments(
+    task: TaskState, named: Sequence[resources_pb2.TaskAssignment], field: str
+) -> dict[str, Assignment]:
+    """The assignments `named` by id, each an assignment of the task, keyed by where the request first
+    names it (e.g. "label_submit_config.task_assignments[0].id 'a1'"); repeats count once."""
     found: dict[str, Assignment] = {}
+    seen: set[str] = set()
     for i, item in enumerate(named):
+        where = f"{field}[{i}].id '{item.id}'"
         assignment = task.assignments.get(item.id)
         if assignment is None:
-            raise ApiError(
-                Code.CONN_DOES_NOT_EXIST, f"{field}[{i}].id '{item.id}' is not an assignment of task '{task.task.id}'"
-            )
-        found[assignment.id] = assignment
-    return list(found.values())
+            raise ApiError(Code.CONN_DOES_NOT_EXIST, f"{where} is not an assignment of task '{task.task.id}'")
+        if assignment.id not in seen:
+            seen.add(assignment.id)
+            found[where] = assignment
+    return found
 
 
 def chosen_workers(task: TaskState, workers: Sequence[resources_pb2.Worker], field: str) -> list[str]:
