@@ -269,6 +269,7 @@ def _grpc_error(code: grpc.StatusCode, message: str) -> tuple[int, dict[str, Any
 # -- the server --------------------------------------------------------------------------------------
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes: don't wait for the client's ACK
     server: _GatewayServer
 
     def do_GET(self) -> None:
