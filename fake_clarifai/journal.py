@@ -11,6 +11,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from google.protobuf.message import Message
@@ -18,27 +19,54 @@ from google.protobuf.message import Message
 from fake_clarifai.errors import Code
 from fake_clarifai.faults import Outcome
 
+DEFAULT_LIMIT = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A message kept as its serialized bytes: compact, and immune to later changes of the original."""
+
+    type: type[Message]
+    data: bytes
+
+    @classmethod
+    def of(cls, message: Any) -> Kept | None:
+        """`message` kept; None for no message (an unknown method's raw bytes, or a request stream)."""
+        return cls(type(message), message.SerializeToString()) if isinstance(message, Message) else None
+
+    def message(self) -> Message:
+        return self.type.FromString(self.data)
+
 
 @dataclass(frozen=True, slots=True)
 class Call:
     """One call as the fake saw it.
 
-    `method`: the V2 method name (the full path for a method of another service). `request`: a copy taken
-    before the handler ran (None when the method is unknown). `response`: what was answered (None when
-    the call ended with a gRPC error). `status_code`: the response's Clarifai status code, or None.
-    `grpc_code`: OK, or the gRPC error the call ended with (injected, or UNIMPLEMENTED). `user_id`: the
-    caller named by the authorization header, None when it names nobody. `time`: the fake clock's reading
-    when the call arrived. `fault`: the injected outcome the call took, None when it ran untouched.
+    `method`: the V2 method name (the full path for a method of another service). `request`: the request
+    as it arrived, before the handler ran (None when the method is unknown). `response`: what was answered
+    (None when the call ended with a gRPC error). Both are parsed afresh on each access. `status_code`: the
+    response's Clarifai status code, or None. `grpc_code`: OK, or the gRPC error the call ended with
+    (injected, or UNIMPLEMENTED). `user_id`: the caller named by the authorization header, None when it
+    names nobody. `time`: the fake clock's reading when the call arrived. `fault`: the injected outcome the
+    call took, None when it ran untouched.
     """
 
     method: str
-    request: Message | None
-    response: Message | None
+    kept_request: Kept | None
+    kept_response: Kept | None
     status_code: int | None
     grpc_code: grpc.StatusCode
     user_id: str | None
     time: float
     fault: Outcome | None = None
+
+    @property
+    def request(self) -> Message | None:
+        return self.kept_request.message() if self.kept_request is not None else None
+
+    @property
+    def response(self) -> Message | None:
+        return self.kept_response.message() if self.kept_response is not None else None
 
     @property
     def succeeded(self) -> bool:
@@ -56,20 +84,27 @@ class Call:
 class Journal:
     """The calls received since the last `clear()` (the fake clears it on `reset()`).
 
-    Keeps the newest `limit` calls, so a long-running server does not grow without bound.
+    Keeps the newest `limit` calls, so a long-running server does not grow without bound; `dropped` counts
+    the older ones it let go, and the counting assertions refuse to answer once it has dropped any.
     """
 
-    def __init__(self, limit: int = 10_000) -> None:
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+        if limit < 1:
+            raise ValueError(f"the journal limit must be at least 1, got {limit}")
         self._lock = threading.Lock()
         self._calls: deque[Call] = deque(maxlen=limit)
+        self.dropped = 0
 
     def record(self, call: Call) -> None:
         with self._lock:
+            if len(self._calls) == self._calls.maxlen:
+                self.dropped += 1
             self._calls.append(call)
 
     def clear(self) -> None:
         with self._lock:
             self._calls.clear()
+            self.dropped = 0
 
     def calls(
         self, method: str | None = None, *, user_id: str | None = None, status_code: int | None = None
@@ -94,6 +129,11 @@ class Journal:
 
     def assert_called(self, method: str, *, times: int | None = None, user_id: str | None = None) -> list[Call]:
         """Assert `method` was called (exactly `times` times, when given; by `user_id`, when given)."""
+        if times is not None and self.dropped:
+            raise AssertionError(
+                f"cannot count calls of {method}: the journal dropped its {self.dropped} oldest calls "
+                f"(it keeps {self._calls.maxlen}; raise FakeClarifai(journal_limit=...))"
+            )
         calls = self.calls(method, user_id=user_id)
         who = f" by {user_id}" if user_id is not None else ""
         if times is None and not calls:

@@ -15,7 +15,7 @@ from fake_clarifai.dump import dump_state
 from fake_clarifai.faults import Faults
 from fake_clarifai.gateway import Gateway
 from fake_clarifai.ids import Clock, IdFactory, to_timestamp
-from fake_clarifai.journal import Journal
+from fake_clarifai.journal import DEFAULT_LIMIT, Journal
 from fake_clarifai.services import datasets
 from fake_clarifai.services.concepts import new_concept
 from fake_clarifai.services.inputs import store_inputs
@@ -42,8 +42,8 @@ class FakeClarifai:
     `req_id`s come from a separate generator (seeded too), so reads, retries and failed calls never shift
     the resource ids.
 
-    Harness: `fake.faults` (injected failures and delays), `fake.journal` (every call received),
-    `snapshot()`/`restore()`, `reset()`, `dump_state()`.
+    Harness: `fake.faults` (injected failures and delays), `fake.journal` (the newest `journal_limit`
+    calls received), `snapshot()`/`restore()`, `reset()`, `dump_state()`.
     """
 
     def __init__(
@@ -53,6 +53,7 @@ class FakeClarifai:
         *,
         seed: int | None = None,
         clock: Clock | None = None,
+        journal_limit: int = DEFAULT_LIMIT,
         max_workers: int = 16,
         tls: bool = False,
         http_port: int | None = None,
@@ -65,7 +66,7 @@ class FakeClarifai:
         self._gateway: Gateway | None = None
         self.store = Store(ids=IdFactory(seed), clock=clock or Clock())
         self.faults = Faults()
-        self.journal = Journal()
+        self.journal = Journal(journal_limit)
         self.servicer = FakeV2Servicer(
             self.store,
             faults=self.faults,

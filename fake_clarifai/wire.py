@@ -19,10 +19,11 @@ from google.protobuf import message_factory
 from google.protobuf.message import Message
 
 from fake_clarifai import auth
+from fake_clarifai.context import Caller
 from fake_clarifai.errors import ApiError, Code, describe
 from fake_clarifai.faults import PROCEED, Delay, Faults, GrpcFault, Outcome, StatusFault
 from fake_clarifai.ids import IdFactory
-from fake_clarifai.journal import Call, Journal
+from fake_clarifai.journal import Call, Journal, Kept
 from fake_clarifai.services import ROUTES, Route, load_all
 from fake_clarifai.store import Store
 
@@ -82,68 +83,71 @@ class FakeV2Servicer(service_pb2_grpc.V2Servicer):
         `metadata` is the call's metadata pairs. Raises `GrpcAbort` when the call ends with a gRPC error.
         """
         arrived = self.store.clock.now()
-        kept = _copied(request)
+        kept = Kept.of(request)
         fault = self.faults.take(method) if method in SERVICE.methods_by_name else PROCEED
         try:
-            response = self._answer(method, request, metadata, fault)
+            response, user_id = self._answer(method, request, metadata, fault)
         except GrpcAbort as abort:
-            self._record(method, kept, None, abort.code, metadata, arrived, fault)
+            self._record(method, kept, None, abort.code, self._user_named_by(metadata), arrived, fault)
             raise
-        self._record(method, kept, response, grpc.StatusCode.OK, metadata, arrived, fault)
+        self._record(method, kept, response, grpc.StatusCode.OK, user_id, arrived, fault)
         return response
 
-    def _answer(self, method: str, request: Any, metadata: Any, fault: Outcome) -> Message:
+    def _answer(self, method: str, request: Any, metadata: Any, fault: Outcome) -> tuple[Message, str | None]:
+        """The response and the caller's user id (None when the metadata names nobody)."""
         if isinstance(fault, GrpcFault):
             raise GrpcAbort(fault.code, fault.details_for(method))
         if isinstance(fault, Delay):
             time.sleep(fault.seconds)
         if isinstance(fault, StatusFault):
             response = _failed(method, ApiError(fault.code, fault.details_for(method)))
+            user_id = self._user_named_by(metadata)
         elif method in ROUTES:
-            response = self._handle(ROUTES[method], request, metadata)
+            response, user_id = self._handle(ROUTES[method], request, metadata)
         elif method in SERVICE.methods_by_name:
             raise GrpcAbort(grpc.StatusCode.UNIMPLEMENTED, f"fake_clarifai does not emulate {SERVICE_NAME}/{method}")
         else:
             raise GrpcAbort(grpc.StatusCode.UNIMPLEMENTED, f"fake_clarifai does not know the method {_path(method)}")
         response.status.req_id = self.req_ids.new_id()
-        return response
+        return response, user_id
 
-    def _handle(self, route: Route, request: Message, metadata: Any) -> Message:
+    def _handle(self, route: Route, request: Message, metadata: Any) -> tuple[Message, str | None]:
         """Auth and the handler under the store lock; `ApiError` and handler bugs become the status."""
+        caller: Caller | None = None
         try:
             with self.store.lock:
                 caller = auth.authenticate(self.store, metadata)
                 ctx = auth.enter(self.store, caller, route, request, route.name)
                 response = route.handler(ctx, request)
         except ApiError as error:
-            return _failed(route.name, error)
+            response = _failed(route.name, error)
         except Exception as error:  # a handler bug: answer FAILURE, log it, keep serving
             log.exception("fake_clarifai handler for %s raised", route.name)
             details = f"internal error in fake_clarifai {route.name}: {type(error).__name__}: {error}"
-            return _failed(route.name, ApiError(Code.FAILURE, details))
+            response = _failed(route.name, ApiError(Code.FAILURE, details))
         if not response.status.code:
             response.status.code = Code.SUCCESS
             response.status.description = describe(Code.SUCCESS)
-        return response
+        return response, caller.user_id if caller is not None else None
 
     def _record(
         self,
         method: str,
-        request: Message | None,
+        request: Kept | None,
         response: Message | None,
         grpc_code: grpc.StatusCode,
-        metadata: Any,
+        user_id: str | None,
         arrived: float,
         fault: Outcome,
     ) -> None:
         self.journal.record(
             Call(
                 method=method,
-                request=request,
-                response=response,
+                kept_request=request,
+                kept_response=Kept.of(response),
                 status_code=response.status.code if response is not None else None,
                 grpc_code=grpc_code,
-                user_id=self._user_named_by(metadata),
+                user_id=user_id,
                 time=arrived,
                 fault=None if fault is PROCEED else fault,
             )
@@ -163,15 +167,6 @@ def _failed(method: str, error: ApiError) -> Message:
     response.status.description = error.description
     response.status.details = error.details
     return response
-
-
-def _copied(request: Any) -> Message | None:
-    """A copy of a unary request; None for none, or for a request stream."""
-    if not isinstance(request, Message):
-        return None
-    kept = type(request)()
-    kept.CopyFrom(request)
-    return kept
 
 
 def _path(method: str) -> str:

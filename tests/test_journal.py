@@ -10,7 +10,7 @@ from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_code_pb2
 
 from fake_clarifai import Clock, FakeClarifai
-from fake_clarifai.journal import Call, Journal
+from fake_clarifai.journal import Journal
 from fake_clarifai.services import ROUTES, Route
 
 SUCCESS = status_code_pb2.SUCCESS
@@ -134,8 +134,25 @@ def test_reset_clears_the_journal(clarifai_stub, clarifai_metadata, clarifai_fak
     assert clarifai_fake.journal.calls() == []
 
 
-def test_the_journal_keeps_the_newest_calls_up_to_its_limit():
-    journal = Journal(limit=2)
-    for method in ("A", "B", "C"):
-        journal.record(Call(method, None, None, None, grpc.StatusCode.UNIMPLEMENTED, None, 0.0))
-    assert [c.method for c in journal] == ["B", "C"]
+def test_the_journal_keeps_the_newest_calls_and_refuses_to_count_after_dropping():
+    with FakeClarifai(journal_limit=2) as fake:
+        pat = fake.add_user("alice")
+        for app_id in ("a", "b", "c"):
+            post_app(fake.stub(), fake.metadata(pat), app_id)
+        journal = fake.journal
+        assert [c.request.apps[0].id for c in journal] == ["b", "c"]
+        assert journal.dropped == 1
+        journal.assert_called("PostApps")
+        with pytest.raises(AssertionError) as raised:
+            journal.assert_called("PostApps", times=3)
+        assert str(raised.value) == (
+            "cannot count calls of PostApps: the journal dropped its 1 oldest calls "
+            "(it keeps 2; raise FakeClarifai(journal_limit=...))"
+        )
+        fake.reset()
+        assert (len(journal), journal.dropped) == (0, 0)
+
+
+def test_a_journal_keeps_at_least_one_call():
+    with pytest.raises(ValueError, match="the journal limit must be at least 1, got 0"):
+        Journal(limit=0)
