@@ -17,6 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lifecycle_client import Action, TaskClient, human_task
 
+from fake_clarifai.invariants import check_invariants
+
 LABELERS = ["labeler-1", "labeler-2", "labeler-3"]
 
 
@@ -115,6 +117,7 @@ def test_dynamic_batches_follow_the_pool_rule_and_cover_every_input(
     assert all(tasks.start(w, task_id) == [] for w in workers)
     assert all(len(model.had[i]) == max(wpi, 1) for i in model.source)
     assert all(len(set(who)) == len(who) for who in model.had.values())
+    check_invariants(clarifai_fake.store)
 
 
 def test_inputs_added_later_are_handed_out_and_deleted_ones_never(tasks, clarifai_fake):

@@ -17,6 +17,8 @@ from lifecycle_client import (
     status_names,
 )
 
+from fake_clarifai.invariants import check_invariants
+
 LABELERS = ["labeler-1", "labeler-2", "labeler-3"]
 PENDING = "TASK_ASSIGNMENT_PENDING"
 AWAITING = "TASK_ASSIGNMENT_AWAITING_REVIEW"
@@ -237,6 +239,19 @@ def test_manual_request_changes_relabel_and_approve(tasks, clarifai_fake):
     assert status_names(approved.task_assignments) == {"in-1": DONE}
     assert tasks.counts(task_id) == {"labeler-1": counts(success=1)}
     assert tasks.counts(task_id, "GetTaskAnnotationCount") == {"labeler-1": counts(success=2)}
+
+
+def test_decided_work_leaves_the_review_batch_and_a_deleted_input_leaves_no_trace(tasks, clarifai_fake):
+    add_inputs(clarifai_fake, "in-1", "in-2")
+    task_id = manual_task(tasks)
+    tasks.submit("labeler-1", task_id, [a.id for a in tasks.start("labeler-1", task_id)])
+    batch = {a.input.id: a.id for a in tasks.review_start("reviewer", task_id)}
+    tasks.decide("reviewer", task_id, Action.REVIEW_REQUEST_CHANGES, [batch["in-1"]])
+    assert [a.id for a in tasks.review_start("reviewer", task_id)] == [batch["in-2"]]
+    request = service_pb2.DeleteInputRequest(user_app_id=tasks.app, input_id="in-1")
+    assert tasks.stub.DeleteInput(request, metadata=tasks.metadata("owner")).status.code == status_code_pb2.SUCCESS
+    assert tasks.counts(task_id) == {"labeler-1": counts(awaiting_review=1)}
+    check_invariants(clarifai_fake.store)
 
 
 def test_manual_sample_percentage_sends_a_stable_part_to_review(tasks, clarifai_fake):

@@ -156,6 +156,8 @@ def review_decide(
     targets = list({a.id: a for a in chain(named.values(), in_bulk)}.values())
     for assignment in targets:
         move(ctx, task, assignment, review.decide(assignment.state, decision))
+    for reviewer, batch in task.review_batches.items():  # decided work leaves the reviewers' batches
+        task.review_batches[reviewer] = tuple(a.id for a in awaiting_review(task, batch))
     return [task.assignments[a.id] for a in targets]
 
 
