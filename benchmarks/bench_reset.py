@@ -32,7 +32,7 @@ def seed_baseline(fake: FakeClarifai) -> None:
     for n in range(CONCEPTS - 1):
         fake.add_concept("owner", "main", f"concept-{n}")
     add_inputs(fake, ids, INPUTS)
-    workers = add_workers(fake, ids, 3)
+    workers = add_workers(fake, 3, ids)
     strategy = resources_pb2.TaskWorker
     tasks = [labeling_task(workers, strategy.PARTITIONED, workers_per_input=2) for _ in range(PARTITIONED_TASKS)]
     tasks += [labeling_task(workers, strategy.FULL) for _ in range(FULL_TASKS)]

@@ -47,7 +47,7 @@ def main() -> None:
         if missing:
             checks.append(unmeasured("GetTask/ListTasks", missing))
         else:
-            workers = add_workers(fake, ids, 3)
+            workers = add_workers(fake, 3, ids)
             add_inputs(fake, ids, 30)
             tasks = [labeling_task(workers, name=f"task {n}") for n in range(LIST_SIZE)]
             posted = call_ok(fake, "PostTasks", service_pb2.PostTasksRequest(user_app_id=ids, tasks=tasks), "owner-pat")

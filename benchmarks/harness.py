@@ -165,12 +165,13 @@ def add_inputs(fake: FakeClarifai, ids: resources_pb2.UserAppIDSet, count: int, 
     return input_ids
 
 
-def add_workers(fake: FakeClarifai, ids: resources_pb2.UserAppIDSet, count: int) -> list[str]:
-    """`count` users `worker-<n>` (PAT `worker-<n>-pat`), collaborators of the app."""
+def add_workers(fake: FakeClarifai, count: int, *apps: resources_pb2.UserAppIDSet) -> list[str]:
+    """`count` users `worker-<n>` (PAT `worker-<n>-pat`), collaborators of each of `apps`."""
     workers = [f"worker-{n}" for n in range(count)]
     for worker in workers:
         fake.add_user(worker, f"{worker}-pat")
-        fake.add_collaborator(ids.user_id, ids.app_id, worker)
+        for ids in apps:
+            fake.add_collaborator(ids.user_id, ids.app_id, worker)
     return workers
 
 

@@ -1,0 +1,73 @@
+"""PostTasks at scale: one PARTITIONED task (50 workers, WEIGHTED, 3 workers per input) over 10k and 100k
+inputs, timed through the gRPC stub (validation, dealing, storing the assignments, the response).
+Targets: 100k <= 1 s; time(100k) / time(10k) <= 12.
+
+Run: python benchmarks/bench_post_tasks.py
+"""
+
+from __future__ import annotations
+
+from clarifai_grpc.grpc.api import resources_pb2, service_pb2
+from harness import (
+    Check,
+    add_inputs,
+    add_workers,
+    finish,
+    labeling_task,
+    median_seconds,
+    missing_rpcs,
+    owner_app,
+    ratio_check,
+    unmeasured,
+)
+
+from fake_clarifai import FakeClarifai
+from fake_clarifai.errors import Code
+
+SIZES = {"10k": (10_000, 5), "100k": (100_000, 3)}  # inputs, repeats
+WORKERS, WORKERS_PER_INPUT = 50, 3
+TARGET_SECONDS, TARGET_RATIO = 1.0, 12.0
+
+
+def main() -> None:
+    missing = missing_rpcs("PostTasks")
+    if missing:
+        finish("post_tasks", [unmeasured("PostTasks PARTITIONED", missing)])
+    with FakeClarifai() as fake:
+        owner_app(fake)
+        apps = {size: resources_pb2.UserAppIDSet(user_id="owner", app_id=size) for size in SIZES}
+        for size, ids in apps.items():
+            fake.add_app("owner", ids.app_id)
+            fake.add_concept("owner", ids.app_id, "water")
+            add_inputs(fake, ids, SIZES[size][0])
+        workers = add_workers(fake, WORKERS, *apps.values())
+        fake.save_baseline()
+        weights = {worker: 1 + n % 5 for n, worker in enumerate(workers)}
+        task = labeling_task(workers, workers_per_input=WORKERS_PER_INPUT, weights=weights)
+        stub, metadata = fake.stub(), fake.metadata("owner-pat")
+
+        def post(ids: resources_pb2.UserAppIDSet) -> None:
+            response = stub.PostTasks(service_pb2.PostTasksRequest(user_app_id=ids, tasks=[task]), metadata=metadata)
+            if response.status.code != Code.SUCCESS:
+                raise RuntimeError(f"PostTasks answered {response.status}")
+
+        times = {
+            size: median_seconds(lambda ids=ids: post(ids), SIZES[size][1], before=fake.reset)
+            for size, ids in apps.items()
+        }
+        fake.reset()
+        post(apps["100k"])
+        assignments = sum(len(t.assignments) for t in fake.store.app("owner", "100k").tasks.values())
+    large, small = times["100k"], times["10k"]
+    checks = [
+        Check(
+            f"100k inputs {large:.3f} s ({assignments} assignments; target <= {TARGET_SECONDS} s)",
+            large <= TARGET_SECONDS,
+        ),
+        ratio_check(f"10k {small:.3f} s, 100k/10k =", large / small, at_most=TARGET_RATIO),
+    ]
+    finish("post_tasks", checks)
+
+
+if __name__ == "__main__":
+    main()
