@@ -11,6 +11,8 @@ import pytest
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_code_pb2, status_pb2
 
+from fake_clarifai.invariants import check_invariants
+
 SUCCESS = status_code_pb2.SUCCESS
 TASK_IDLE = status_code_pb2.TASK_IDLE
 TASK_FAILED = status_code_pb2.TASK_FAILED
@@ -340,11 +342,12 @@ def test_a_task_restored_from_a_snapshot_annotates_new_inputs_once(owner, clarif
     assert owner.annotated_inputs(task.id) == ["in-1", "in-2", "in-3", "new"]
 
 
-def test_an_auto_annotation_task_leaves_the_state_dumpable(owner, clarifai_fake):
+def test_an_auto_annotation_task_leaves_the_state_consistent_and_dumpable(owner, clarifai_fake):
     seed_model(clarifai_fake, predictions={**SCORES, "new": {"water": 0.9}})
     task = owner.post_task(docs_task())
     owner.post_inputs(["new"], dataset_ids=[DATASET_ID])
 
+    check_invariants(clarifai_fake)
     runtime = clarifai_fake.dump_state()["apps"]["owner/main"]["tasks"][task.id]["runtime"]
     assert runtime == {"store": "<ReferenceType>", "user_id": "owner", "app_id": "main", "task_id": task.id}
 
