@@ -10,13 +10,14 @@ valid shows up there as a failing "owner" case: add its builder here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from google.protobuf.message import Message
 
 from fake_clarifai import FakeClarifai
 from fake_clarifai.errors import Code
+from fake_clarifai.store import Snapshot
 from fake_clarifai.wire import request_class
 
 MAIN = resources_pb2.UserAppIDSet(user_id="owner", app_id="main")
@@ -41,6 +42,21 @@ class World:
         return (*self.input_ids, self.dataset_id, self.annotation_id, self.task_id, self.model_id,
                 self.model_version_id, self.workflow_id, "main", "elsewhere", "owner", "labeler-1", "outsider",
                 "water", "sky")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Populated:
+    """The world's ids and a snapshot to restore before each case."""
+
+    world: World
+    snapshot: Snapshot = field(repr=False)
+
+
+def populate(fake: FakeClarifai) -> Populated:
+    """Reset `fake` to its baseline, build the world in it and snapshot that."""
+    fake.reset()
+    world = build_world(fake)
+    return Populated(world, fake.snapshot())
 
 
 def build_world(fake: FakeClarifai) -> World:

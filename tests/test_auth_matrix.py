@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from clarifai_grpc.grpc.api import service_pb2_grpc
 from clarifai_grpc.grpc.api.status import status_code_pb2
-from rpc_world import World, build_world, valid_request
+from rpc_world import Populated, populate, valid_request
 
 from fake_clarifai.auth import MALFORMED_HEADER
 from fake_clarifai.server import FakeClarifai, Metadata
 from fake_clarifai.services import load_all
-from fake_clarifai.store import Snapshot
 
 ROUTES = load_all()
 OWNER_ONLY = {"PostCollaborators": "only the app owner 'owner' can add collaborators"}  # [policy] apps.py
@@ -64,21 +64,22 @@ def expected(method: str, caller: Caller) -> Expected:
 
 
 @pytest.fixture(scope="module")
-def world(clarifai_server: FakeClarifai) -> Iterator[tuple[World, Snapshot]]:
+def world(clarifai_server: FakeClarifai) -> Iterator[Populated]:
+    yield populate(clarifai_server)
     clarifai_server.reset()
-    built = build_world(clarifai_server)
-    yield built, clarifai_server.snapshot()
-    clarifai_server.reset()
+
+
+@pytest.fixture(scope="module")
+def stub(clarifai_server: FakeClarifai) -> service_pb2_grpc.V2Stub:
+    return clarifai_server.stub()
 
 
 @pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c.name)
 @pytest.mark.parametrize("method", sorted(ROUTES))
-def test_every_rpc_answers_every_caller_as_spec_section_2_says(method, caller, world, clarifai_server):
-    built, snapshot = world
-    clarifai_server.restore(snapshot)
+def test_every_rpc_answers_every_caller_as_spec_section_2_says(method, caller, world, stub, clarifai_server):
+    clarifai_server.restore(world.snapshot)
     before = clarifai_server.dump_state()
-    stub = clarifai_server.stub()
-    response = getattr(stub, method)(valid_request(method, built), metadata=caller.metadata)
+    response = getattr(stub, method)(valid_request(method, world.world), metadata=caller.metadata)
     want = expected(method, caller)
     assert response.status.code == want.code, response.status
     assert response.status.details.startswith(want.details_start), response.status
