@@ -107,10 +107,10 @@ def test_quota_ties_go_to_the_worker_listed_first() -> None:
 
 
 def test_quota_is_capped_at_one_slot_per_input() -> None:
-    # a's share is 1/2 + 1e-9 (admitted by the tolerance); its exact quota would be n + 10, but each input
+    # a's share is 1/2 + 5e-10 (admitted by the tolerance); its exact quota would be n + 10, but each input
     # has only one slot per worker, so a is held at n and b and c share the other n inputs by weight.
     n = 10**10
-    weights = {"a": 2 + 8e-9, "b": 1.0, "c": 1.0}
+    weights = {"a": 2 + 4e-9, "b": 1.0, "c": 1.0}
     assert validate_partitioned(["a", "b", "c"], 2, weights) == weights
     quotas = partition_quotas(n, ["a", "b", "c"], 2, weights)
     assert quotas == {"a": n, "b": n // 2, "c": n // 2}
@@ -204,6 +204,8 @@ def test_zero_workers_per_input_means_one() -> None:
         (["a", "b"], 1, {"a": 1.0, "b": 1.0, "ghost": 2.0}, f"{WEIGHTS}.ghost", 2.0, "not a worker"),
         (["a", "b", "c"], 2, {"a": 51, "b": 25, "c": 24}, f"{WEIGHTS}.a", 51, "more than 1/workers_per_input = 1/2"),
         (["a", "b", "a"], 1, None, "worker.workers[2]", "a", "listed twice"),
+        (["a", "b"], 1, {"a": 10**400, "b": 1.0}, f"{WEIGHTS}.a", 10**400, "not a finite number"),
+        (["a", "b"], 2, {"a": 1e308, "b": 1.0}, f"{WEIGHTS}.a", 1e308, "more than 1/workers_per_input"),
     ],
 )
 def test_each_invalid_config_names_field_and_value(
@@ -224,6 +226,8 @@ def test_each_invalid_config_names_field_and_value(
         (["a", "b", "c", "d"], 2, {"a": 0.7, "b": 0.7, "c": 0.3, "d": 0.4}),  # a and b at 1/2 in floats
         (["a", "b"], 2, {"a": 1 + 3e-9, "b": 1.0}),  # 1/2 + 7.5e-10: within the tolerance
         (["a", "b"], 0, {"a": 1000.0, "b": 1}),  # one worker per input: any weights
+        (["a", "b", "c"], 2, {"a": 1e308, "b": 1e308, "c": 1e308}),  # their sum overflows a float
+        (["a", "b"], 2, {"a": 5e-324, "b": 5e-324}),  # the smallest float there is
     ],
 )
 def test_shares_at_the_bound_are_valid(workers: list[str], wpi: int, weights: dict) -> None:

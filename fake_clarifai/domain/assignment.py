@@ -43,7 +43,11 @@ def effective_wpi(workers_per_input: int) -> int:
 def _weight_problem(weight: object) -> str | None:
     if isinstance(weight, bool) or not isinstance(weight, (int, float)):
         return "is not a number"
-    if not math.isfinite(weight):
+    try:
+        finite = math.isfinite(weight)
+    except OverflowError:  # an int beyond the float range
+        finite = False
+    if not finite:
         return "is not a finite number"
     if weight <= 0:
         return "is not positive: weights must be greater than 0"
@@ -101,9 +105,10 @@ def validate_partitioned(
             field = f"{WEIGHTS_FIELD}.{worker}"
             message = f"{field} {weight!r} is given for {worker!r}, who is not a worker of the task"
             raise AssignmentConfigError(field, weight, message)
-    total = math.fsum(checked.values())
+    largest = max(checked.values(), default=1.0)
+    total = math.fsum(weight / largest for weight in checked.values())  # scaled: no overflow to inf
     for worker, weight in checked.items():
-        share = weight / total
+        share = weight / largest / total
         if share > 1 / wpi + SHARE_TOLERANCE:
             field = f"{WEIGHTS_FIELD}.{worker}"
             raise AssignmentConfigError(
