@@ -14,11 +14,12 @@ _VERSION_BITS = (0x4000 << 64) | (0x8000 << 48)
 class IdFactory:
     """Makes 32-char lowercase hex ids shaped like `uuid4().hex`.
 
-    With a seed the sequence is reproducible; without one it draws from the OS entropy pool.
+    With a seed the sequence is reproducible; without one the generator is seeded from the OS entropy pool
+    (once: a system call per id cost more than the rest of a GetApp call).
     """
 
     def __init__(self, seed: int | None = None) -> None:
-        self._random = random.Random(seed) if seed is not None else random.SystemRandom()
+        self._random = random.Random(seed)
         self.seed = seed
 
     def new_id(self) -> str:
