@@ -123,7 +123,7 @@ class RateComparison:
 
 
 def compare_rates(
-    subject: Callable[[], Any], floor: Callable[[], Any], *, rounds: int = 30, calls: int = 100
+    subject: Callable[[], Any], floor: Callable[[], Any], *, rounds: int = 20, calls: int = 60
 ) -> RateComparison:
     """Sequential calls/s of `subject` and `floor`, interleaved in rounds (alternating which goes first)."""
     for _ in range(calls):
