@@ -471,6 +471,13 @@ REFUSED_REQUESTS = [
         "CONN_INVALID_REQUEST",
         "input_id 'in-1' is the deprecated form of LABEL_SUBMIT: it cannot be combined with action REVIEW_APPROVE",
     ),
+    (
+        "reviewer",
+        99,
+        {"input_id": "in-1"},
+        "CONN_INVALID_REQUEST",
+        "input_id 'in-1' is the deprecated form of LABEL_SUBMIT: it cannot be combined with action 99",
+    ),
 ]
 
 

@@ -50,7 +50,7 @@ def put_task_assignments(
         if action not in (Action.PUT_TASK_ASSIGNMENTS_REQUEST_ACTION_NOT_SET, Action.LABEL_SUBMIT):
             raise invalid(
                 f"input_id '{request.input_id}' is the deprecated form of LABEL_SUBMIT: "
-                f"it cannot be combined with action {Action.Name(action)}"
+                f"it cannot be combined with action {action_name(action)}"
             )
         action = Action.LABEL_SUBMIT
     handler = ACTIONS.get(action)
