@@ -148,6 +148,37 @@ def test_a_dataset_source_hands_out_members_added_later(tasks, clarifai_fake):
     assert [a.input.id for a in tasks.start("labeler-1", task_id)] == ["in-3"]
 
 
+def test_members_leaving_a_dataset_source_are_no_longer_handed_out(tasks, clarifai_fake):
+    post_inputs(tasks, ["in-1", "in-2", "in-3"])
+    clarifai_fake.add_dataset("owner", "main", "lake", ["in-1", "in-2", "in-3"])
+    source = resources_pb2.TaskInputSource(type="DATASET", id="lake")
+    task_id = dynamic_task(tasks, ["labeler-1", "labeler-2"], 2, source=source)
+    assert [a.input.id for a in tasks.start("labeler-1", task_id)] == ["in-1", "in-2", "in-3"]
+    request = service_pb2.DeleteDatasetInputsRequest(user_app_id=tasks.app, dataset_id="lake", input_ids=["in-3"])
+    assert (
+        tasks.stub.DeleteDatasetInputs(request, metadata=tasks.metadata("owner")).status.code == status_code_pb2.SUCCESS
+    )
+    assert [a.input.id for a in tasks.start("labeler-1", task_id)] == ["in-1", "in-2", "in-3"]  # held work stays
+    post_inputs(tasks, ["in-4"])
+    members = [resources_pb2.DatasetInput(input=resources_pb2.Input(id="in-4"))]
+    request = service_pb2.PostDatasetInputsRequest(user_app_id=tasks.app, dataset_id="lake", dataset_inputs=members)
+    assert (
+        tasks.stub.PostDatasetInputs(request, metadata=tasks.metadata("owner")).status.code == status_code_pb2.SUCCESS
+    )
+    assert [a.input.id for a in tasks.start("labeler-2", task_id)] == ["in-4"]
+    check_invariants(clarifai_fake)
+
+
+def test_a_dataset_deleted_under_a_dynamic_task_hands_out_nothing_more(tasks, clarifai_fake):
+    post_inputs(tasks, ["in-1", "in-2"])
+    clarifai_fake.add_dataset("owner", "main", "lake", ["in-1", "in-2"])
+    source = resources_pb2.TaskInputSource(type="DATASET", id="lake")
+    task_id = dynamic_task(tasks, ["labeler-1"], 1, source=source)
+    request = service_pb2.DeleteDatasetsRequest(user_app_id=tasks.app, dataset_ids=["lake"])
+    assert tasks.stub.DeleteDatasets(request, metadata=tasks.metadata("owner")).status.code == status_code_pb2.SUCCESS
+    assert tasks.start("labeler-1", task_id) == []
+
+
 def test_a_batch_is_at_most_ten_then_fewer_then_none(tasks, clarifai_fake):
     post_inputs(tasks, [f"in-{i:02}" for i in range(23)])
     task_id = dynamic_task(tasks, ["labeler-1", "labeler-2"], 1)

@@ -60,13 +60,15 @@ def add_members(app: AppState, dataset_id: str, input_ids: Iterable[str], create
 
 def remove_members(app: AppState, dataset_id: str, input_ids: Iterable[str]) -> None:
     members = app.dataset_members[dataset_id]
-    for input_id in input_ids:
-        if members.pop(input_id, None) is not None:
-            remaining = tuple(d for d in app.dataset_ids_by_input[input_id] if d != dataset_id)
-            if remaining:
-                app.dataset_ids_by_input[input_id] = remaining
-            else:
-                del app.dataset_ids_by_input[input_id]
+    removed = [input_id for input_id in dict.fromkeys(input_ids) if members.pop(input_id, None) is not None]
+    for input_id in removed:
+        remaining = tuple(d for d in app.dataset_ids_by_input[input_id] if d != dataset_id)
+        if remaining:
+            app.dataset_ids_by_input[input_id] = remaining
+        else:
+            del app.dataset_ids_by_input[input_id]
+    if removed:
+        source_events.inputs_left(app, removed, dataset_id)
 
 
 def leave_all_datasets(app: AppState, input_id: str) -> None:

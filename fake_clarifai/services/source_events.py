@@ -32,6 +32,14 @@ def inputs_added(app: AppState, input_ids: Sequence[str], dataset_id: str | None
             task.runtime.add_inputs(input_ids)
 
 
+def inputs_left(app: AppState, input_ids: Sequence[str], dataset_id: str) -> None:
+    """Members left `dataset_id`: tasks drawing from it stop handing them out; work already handed out stays."""
+    for task in app.tasks.values():
+        if task.runtime is not None and draws_from(task, dataset_id):
+            for input_id in input_ids:
+                task.runtime.remove_input(input_id)
+
+
 def input_removed(app: AppState, input_id: str) -> None:
     """An input left the app: drop its pending assignments; it is never handed out again."""
     for task in app.tasks.values():
