@@ -165,7 +165,7 @@ def test_members_leaving_a_dataset_source_are_no_longer_handed_out(tasks, clarif
     assert (
         tasks.stub.PostDatasetInputs(request, metadata=tasks.metadata("owner")).status.code == status_code_pb2.SUCCESS
     )
-    assert [a.input.id for a in tasks.start("labeler-2", task_id)] == ["in-4"]
+    assert [a.input.id for a in tasks.start("labeler-2", task_id)] == ["in-1", "in-2", "in-4"]
     check_invariants(clarifai_fake)
 
 
