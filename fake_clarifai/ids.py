@@ -7,8 +7,10 @@ import time
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-_VERSION_MASK = ~(0xF000 << 64) & ~(0xC000 << 48)
-_VERSION_BITS = (0x4000 << 64) | (0x8000 << 48)
+_ID_BITS = 128
+_ID_BYTES = _ID_BITS // 8
+_VERSION_MASK = ((1 << _ID_BITS) - 1) & ~(0xF000 << 64) & ~(0xC000 << 48)  # clears the version and variant bits
+_VERSION_BITS = (0x4000 << 64) | (0x8000 << 48)  # version 4, variant 10xx
 
 
 class IdFactory:
@@ -23,11 +25,16 @@ class IdFactory:
         self.seed = seed
 
     def new_id(self) -> str:
-        return f"{(self._random.getrandbits(128) & _VERSION_MASK) | _VERSION_BITS:032x}"
+        return f"{(self._random.getrandbits(_ID_BITS) & _VERSION_MASK) | _VERSION_BITS:032x}"
 
     def new_ids(self, count: int) -> list[str]:
-        bits = self._random.getrandbits
-        return [f"{(bits(128) & _VERSION_MASK) | _VERSION_BITS:032x}" for _ in range(count)]
+        """The ids `count` calls of `new_id` would make, from one draw: the generator fills a long draw 32 bits
+        at a time from the low end, so id k is bits [128k, 128k + 128) of `getrandbits(128 * count)`."""
+        drawn = self._random.getrandbits(_ID_BITS * count)
+        shaped = (drawn & _repeated(_VERSION_MASK, count)) | _repeated(_VERSION_BITS, count)
+        ids = shaped.to_bytes(_ID_BYTES * count, "big").hex(" ", _ID_BYTES).split()  # the last id first
+        ids.reverse()
+        return ids
 
     def state(self) -> object:
         return self._random.getstate() if self.seed is not None else None
@@ -35,6 +42,11 @@ class IdFactory:
     def set_state(self, state: object) -> None:
         if state is not None:
             self._random.setstate(state)  # type: ignore[arg-type]
+
+
+def _repeated(word: int, count: int) -> int:
+    """`word` (an id's 128 bits) in each of `count` consecutive 128-bit places."""
+    return int.from_bytes(word.to_bytes(_ID_BYTES, "big") * count, "big")
 
 
 class Clock:

@@ -7,6 +7,7 @@ Every request is checked whole (`domain.task_validation`) before anything change
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from itertools import chain, repeat
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
@@ -174,14 +175,20 @@ def start_task(
             pool.remove_input(input_id)
         state.runtime = pool
         return
-    submitted = {(a.worker_id, a.input_id) for a in state.assignments.values()}
-    wanted = [(w, i) for w, ids in planned_inputs(task, input_ids).items() for i in ids if (w, i) not in submitted]
-    new_ids = iter(ctx.store.ids.new_ids(sum(1 for pair in wanted if pair not in pending)))
+    plan = planned_inputs(task, input_ids)
+    if state.assignments:
+        submitted = {(a.worker_id, a.input_id) for a in state.assignments.values()}
+        plan = {worker: [i for i in ids if (worker, i) not in submitted] for worker, ids in plan.items()}
+    workers = list(chain.from_iterable(repeat(worker, len(ids)) for worker, ids in plan.items()))
+    inputs = list(chain.from_iterable(plan.values()))
     now = ctx.now()
-    state.add(
-        pending.get((worker, input_id)) or Assignment(next(new_ids), task.id, input_id, worker, PENDING, now, now)
-        for worker, input_id in wanted
-    )
+    if pending:
+        pairs = list(zip(workers, inputs, strict=True))
+        new_ids = iter(ctx.store.ids.new_ids(sum(1 for pair in pairs if pair not in pending)))
+        state.add(pending.get((w, i)) or Assignment(next(new_ids), task.id, i, w, PENDING, now, now) for w, i in pairs)
+    else:  # no per-pair Python code: PostTasks makes 300k assignments for 100k inputs at 3 workers each
+        new_ids = ctx.store.ids.new_ids(len(inputs))
+        state.add(map(Assignment, new_ids, repeat(task.id), inputs, workers, repeat(PENDING), repeat(now), repeat(now)))
 
 
 def planned_inputs(task: resources_pb2.Task, input_ids: Sequence[str]) -> dict[str, list[str]]:
