@@ -63,7 +63,7 @@ class Assignment:
 
     Never changed in place (change a copy: `dataclasses.replace`, then `TaskState.replace`), but not frozen:
     a frozen dataclass sets each field through `object.__setattr__`, which made creating the 300k assignments
-    of a 100k-input PARTITIONED task (wpi 3) cost ~0.6 s instead of ~0.1 s.
+    of a 100k-input PARTITIONED task (wpi 3) cost ~0.6 s instead of ~0.15 s.
     """
 
     id: str
@@ -81,7 +81,7 @@ _ID, _INPUT_ID, _WORKER_AND_STATE = attrgetter("id"), attrgetter("input_id"), at
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while making many objects that all stay (each collection would walk them
-    again and free nothing: ~0.5 s of PostTasks at 100k inputs)."""
+    again and free nothing: ~0.6 s of PostTasks at 100k inputs)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
