@@ -22,9 +22,13 @@ from fake_clarifai.faults import Outcome
 DEFAULT_LIMIT = 1_000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Kept:
-    """A message kept as its serialized bytes: compact, and immune to later changes of the original."""
+    """A message kept as its serialized bytes: compact, and immune to later changes of the original.
+
+    Never changed once made, but not frozen: a frozen dataclass's `__init__` sets each field through
+    `object.__setattr__`, and every call makes two of these (its request and its response).
+    """
 
     type: type[Message]
     data: bytes
@@ -86,20 +90,34 @@ class Journal:
 
     Keeps the newest `limit` calls, so a long-running server does not grow without bound; `dropped` counts
     the older ones it let go, and the counting assertions refuse to answer once it has dropped any.
+    A call is kept as the tuple of its `Call` fields and read as a new `Call` each time (recording is on
+    every call's path; making a frozen dataclass there cost more than the rest of the journal).
     """
 
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         if limit < 1:
             raise ValueError(f"the journal limit must be at least 1, got {limit}")
         self._lock = threading.Lock()
-        self._calls: deque[Call] = deque(maxlen=limit)
+        self._calls: deque[tuple[Any, ...]] = deque(maxlen=limit)
         self.dropped = 0
 
-    def record(self, call: Call) -> None:
+    def record(
+        self,
+        method: str,
+        kept_request: Kept | None,
+        kept_response: Kept | None,
+        status_code: int | None,
+        grpc_code: grpc.StatusCode,
+        user_id: str | None,
+        time: float,
+        fault: Outcome | None,
+    ) -> None:
+        """Keep one call (the fields of `Call`)."""
+        fields = (method, kept_request, kept_response, status_code, grpc_code, user_id, time, fault)
         with self._lock:
             if len(self._calls) == self._calls.maxlen:
                 self.dropped += 1
-            self._calls.append(call)
+            self._calls.append(fields)
 
     def clear(self) -> None:
         with self._lock:
@@ -111,7 +129,7 @@ class Journal:
     ) -> list[Call]:
         """The calls, oldest first, optionally only those of `method`, by `user_id`, answered `status_code`."""
         with self._lock:
-            calls = list(self._calls)
+            calls = [Call(*fields) for fields in self._calls]
         return [
             call
             for call in calls

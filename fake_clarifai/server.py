@@ -21,7 +21,7 @@ from fake_clarifai.services.concepts import new_concept
 from fake_clarifai.services.inputs import store_inputs
 from fake_clarifai.store import AppState, FakeModel, FakeWorkflow, Predict, Snapshot, Store, Token, new_input
 from fake_clarifai.tls import ServerCertificate, certificate_names, client_base, client_env, issue
-from fake_clarifai.wire import FakeV2Servicer, UnknownMethods
+from fake_clarifai.wire import FakeV2Servicer, handlers
 
 Metadata = tuple[tuple[str, str], ...]
 
@@ -89,8 +89,7 @@ class FakeClarifai:
             futures.ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="fake-clarifai"),
             options=[("grpc.so_reuseport", 0)],
         )
-        service_pb2_grpc.add_V2Servicer_to_server(self.servicer, server)
-        server.add_generic_rpc_handlers((UnknownMethods(self.servicer),))
+        server.add_generic_rpc_handlers(handlers(self.servicer))
         address = f"{self.host}:{self._requested_port}"
         if self.tls:
             self._certificate = issue(certificate_names(self.host))

@@ -29,6 +29,7 @@ from fake_clarifai.domain.task_validation import (
 )
 from fake_clarifai.errors import ApiError, Code, describe, invalid
 from fake_clarifai.services import rpc
+from fake_clarifai.services.assembled import Assembled, assemble
 from fake_clarifai.services.auto_annotation import start_auto_annotation
 from fake_clarifai.services.batch import require_action, require_new_ids
 from fake_clarifai.services.pagination import paginate
@@ -82,22 +83,22 @@ def post_tasks(ctx: CallContext, request: service_pb2.PostTasksRequest) -> servi
 
 
 @rpc("GetTask", grant=task_participant(lambda request: request.task_id))
-def get_task(ctx: CallContext, request: service_pb2.GetTaskRequest) -> service_pb2.SingleTaskResponse:
+def get_task(ctx: CallContext, request: service_pb2.GetTaskRequest) -> Assembled:
     fields = additional_fields(request.additional_fields)
     state = ctx.app.tasks.get(request.task_id)
     if state is None:
         raise ApiError(Code.TASK_MISSING, f"task '{request.task_id}' does not exist")
-    return service_pb2.SingleTaskResponse(task=shown(ctx.store, ctx.app, state, fields))
+    return assemble(service_pb2.SingleTaskResponse(), task=shown(ctx.store, ctx.app, state, fields))
 
 
 @rpc("ListTasks")
-def list_tasks(ctx: CallContext, request: service_pb2.ListTasksRequest) -> service_pb2.MultiTaskResponse:
+def list_tasks(ctx: CallContext, request: service_pb2.ListTasksRequest) -> Assembled:
     fields = additional_fields(request.additional_fields)
     app = ctx.app
     keep = task_filter(request)
     newest_first = (state for state in reversed(app.tasks.values()) if keep(state))
     page = paginate(newest_first, request.page, request.per_page)
-    return service_pb2.MultiTaskResponse(tasks=[shown(ctx.store, app, state, fields) for state in page])
+    return assemble(service_pb2.MultiTaskResponse(), tasks=[shown(ctx.store, app, state, fields) for state in page])
 
 
 @rpc("PatchTasks")

@@ -1,0 +1,116 @@
+"""Responses assembled from stored records' cached encodings, for the Get and List RPCs.
+
+Building a response the usual way copies every stored message into it, and gRPC then serializes the
+copies. A handler can instead return `assemble(service_pb2.MultiTaskResponse(), tasks=stored_tasks)`:
+the response's head (its other fields; the wire sets its `status`) plus, per message field, the stored
+records to send in it. The protobuf wire format of a message is the concatenation of its fields'
+encodings (a message field: tag, varint length, the record's bytes), so the head's bytes followed by
+the records' encodings parse as the response built field by field, and serialize to the same bytes when
+the records' fields come after the head's (as they do after `status`, field 1).
+
+Each record's encoding is cached by the record object's identity, per record type. Stored protos are
+never mutated in place (fake_clarifai.store): a changed record is a new object, so a cached encoding
+never goes stale. The cache holds the records it encoded (so no other object can take one of their ids
+while it does) and is emptied when it reaches `CACHE_LIMIT` records of a type. Handlers run under the
+store lock, which serializes the cache's use; give it only messages nobody changes afterwards (stored
+ones, or fresh copies).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from google.protobuf import message_factory
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+
+CACHE_LIMIT = 8192  # records per record type
+
+
+@dataclass(frozen=True, slots=True)
+class Assembled:
+    """A response as its `head` message (every field but the assembled ones) and `tail`, the assembled
+    fields' encodings: the wire sets the head's status, then sends the head's bytes followed by the tail."""
+
+    head: Message
+    tail: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Cache:
+    """The encodings (varint length, then bytes) of one record type's messages, by id. `records` holds
+    those messages, so no other object can take one of their ids while its encoding is here: an id found
+    in `encodings` is that very message, of this type. Emptied whole at `CACHE_LIMIT` records."""
+
+    encodings: dict[int, bytes]
+    records: list[Message]
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    tag: bytes
+    record_type: type[Message]
+    repeated: bool
+    cache: _Cache
+
+
+def assemble(head: Message, **records: Message | Iterable[Message]) -> Assembled:
+    """`head` with each named message field holding `records[name]`: a message for a singular field, an
+    iterable of them for a repeated one. The fields must be unset in `head`."""
+    tail = []
+    for name, given in records.items():
+        field = _field(type(head), name)
+        if len(getattr(head, name)) if field.repeated else head.HasField(name):
+            raise ValueError(f"{type(head).__name__}.{name} is set in the head and assembled too")
+        items = list(given) if field.repeated else [given]  # type: ignore[arg-type]
+        if items:
+            tail.append(field.tag + field.tag.join(_encodings(items, field, type(head), name)))
+    return Assembled(head, b"".join(tail))
+
+
+@cache
+def _field(response_type: type[Message], name: str) -> _Field:
+    field = response_type.DESCRIPTOR.fields_by_name.get(name)
+    if field is None or field.type != FieldDescriptor.TYPE_MESSAGE:
+        raise ValueError(f"{response_type.__name__} has no message field {name!r}")
+    record_type = message_factory.GetMessageClass(field.message_type)
+    return _Field(_varint(field.number << 3 | 2), record_type, field.is_repeated, _cache_of(record_type))
+
+
+@cache
+def _cache_of(record_type: type[Message]) -> _Cache:
+    return _Cache({}, [])
+
+
+def _encodings(items: list[Any], field: _Field, response_type: type[Message], name: str) -> list[bytes]:
+    """Each item's encoding, from the cache when it holds the item. (The lookups are C-level maps: ListApps
+    pays them for each of up to 1000 small records, where a Python loop cost as much as serializing.)"""
+    cached = field.cache
+    encodings = list(map(cached.encodings.get, map(id, items)))
+    if all(encodings):  # no encoding is empty: each starts with its length
+        return encodings
+    for i, item in enumerate(items):
+        if encodings[i] is None:
+            if type(item) is not field.record_type:
+                wanted = field.record_type.DESCRIPTOR.full_name
+                raise TypeError(f"{response_type.__name__}.{name} holds {wanted} messages, got {type(item).__name__}")
+            data = item.SerializeToString()
+            encodings[i] = _varint(len(data)) + data
+            if len(cached.records) >= CACHE_LIMIT:
+                cached.encodings.clear()
+                cached.records.clear()
+            cached.encodings[id(item)] = encodings[i]
+            cached.records.append(item)
+    return encodings  # type: ignore[return-value]
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
