@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from typing import Any
 
 import grpc
@@ -97,7 +98,7 @@ class FakeV2Servicer:
         return kept.message() if tail else head
 
     def serve(
-        self, method: str, request: bytes, request_type: type[Message] | None, context: grpc.ServicerContext
+        self, method: str, request_type: type[Message] | None, request: bytes, context: grpc.ServicerContext
     ) -> bytes:
         """Run one call arriving over gRPC: `request` is its bytes, parsed as `request_type` (None: an
         unknown method's or a request stream's, not read). Returns the response's bytes; a `GrpcAbort`
@@ -204,19 +205,14 @@ def handlers(servicer: FakeV2Servicer) -> tuple[grpc.GenericRpcHandler, ...]:
 def _method_handler(servicer: FakeV2Servicer, method: MethodDescriptor) -> grpc.RpcMethodHandler:
     """A V2 method's handler, bytes in and out. A request stream is not read (no such RPC is emulated);
     a server-streaming RPC answers its one response as a stream of one message."""
-    name = method.name
     if method.client_streaming:
         return grpc.stream_stream_rpc_method_handler(
-            lambda requests, context: iter([servicer.serve(name, b"", None, context)])
+            lambda requests, context: iter([servicer.serve(method.name, None, b"", context)])
         )
-    request_type = message_factory.GetMessageClass(method.input_type)
+    serve = partial(servicer.serve, method.name, message_factory.GetMessageClass(method.input_type))
     if method.server_streaming:
-        return grpc.unary_stream_rpc_method_handler(
-            lambda request, context: iter([servicer.serve(name, request, request_type, context)])
-        )
-    return grpc.unary_unary_rpc_method_handler(
-        lambda request, context: servicer.serve(name, request, request_type, context)
-    )
+        return grpc.unary_stream_rpc_method_handler(lambda request, context: iter([serve(request, context)]))
+    return grpc.unary_unary_rpc_method_handler(serve)
 
 
 class UnknownMethods(grpc.GenericRpcHandler):
@@ -232,6 +228,4 @@ class UnknownMethods(grpc.GenericRpcHandler):
         path = handler_call_details.method.lstrip("/")
         service, _, name = path.rpartition("/")
         method = name if service == SERVICE_NAME else path
-        return grpc.unary_unary_rpc_method_handler(
-            lambda request, context: self.servicer.serve(method, request, None, context)
-        )
+        return grpc.unary_unary_rpc_method_handler(partial(self.servicer.serve, method, None))

@@ -11,15 +11,16 @@ the records' fields come after the head's (as they do after `status`, field 1).
 Each record's encoding is cached by the record object's identity, per record type. Stored protos are
 never mutated in place (fake_clarifai.store): a changed record is a new object, so a cached encoding
 never goes stale. The cache holds the records it encoded (so no other object can take one of their ids
-while it does) and is emptied when it reaches `CACHE_LIMIT` records of a type. Handlers run under the
-store lock, which serializes the cache's use; give it only messages nobody changes afterwards (stored
-ones, or fresh copies).
+while it does) and is emptied when it reaches `CACHE_LIMIT` records of a type. It has a lock of its own:
+several fakes, each with its own store lock, may serve in one process. Give it only messages nobody
+changes afterwards (stored ones, or fresh copies).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -30,10 +31,11 @@ from google.protobuf.message import Message
 CACHE_LIMIT = 8192  # records per record type
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Assembled:
     """A response as its `head` message (every field but the assembled ones) and `tail`, the assembled
-    fields' encodings: the wire sets the head's status, then sends the head's bytes followed by the tail."""
+    fields' encodings: the wire sets the head's status, then sends the head's bytes followed by the tail.
+    (Not frozen: made on every Get and List call, and a frozen dataclass's `__init__` costs ~0.5 us more.)"""
 
     head: Message
     tail: bytes
@@ -45,8 +47,9 @@ class _Cache:
     those messages, so no other object can take one of their ids while its encoding is here: an id found
     in `encodings` is that very message, of this type. Emptied whole at `CACHE_LIMIT` records."""
 
-    encodings: dict[int, bytes]
-    records: list[Message]
+    encodings: dict[int, bytes] = field(default_factory=dict)
+    records: list[Message] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,49 +65,52 @@ def assemble(head: Message, **records: Message | Iterable[Message]) -> Assembled
     iterable of them for a repeated one. The fields must be unset in `head`."""
     tail = []
     for name, given in records.items():
-        field = _field(type(head), name)
-        if len(getattr(head, name)) if field.repeated else head.HasField(name):
+        spec = _field(type(head), name)
+        if len(getattr(head, name)) if spec.repeated else head.HasField(name):
             raise ValueError(f"{type(head).__name__}.{name} is set in the head and assembled too")
-        items = list(given) if field.repeated else [given]  # type: ignore[arg-type]
+        items = list(given) if spec.repeated else [given]  # type: ignore[arg-type]
         if items:
-            tail.append(field.tag + field.tag.join(_encodings(items, field, type(head), name)))
+            tail.append(spec.tag + spec.tag.join(_encodings(items, spec, type(head), name)))
     return Assembled(head, b"".join(tail))
 
 
 @cache
 def _field(response_type: type[Message], name: str) -> _Field:
-    field = response_type.DESCRIPTOR.fields_by_name.get(name)
-    if field is None or field.type != FieldDescriptor.TYPE_MESSAGE:
+    descriptor = response_type.DESCRIPTOR.fields_by_name.get(name)
+    if descriptor is None or descriptor.type != FieldDescriptor.TYPE_MESSAGE:
         raise ValueError(f"{response_type.__name__} has no message field {name!r}")
-    record_type = message_factory.GetMessageClass(field.message_type)
-    return _Field(_varint(field.number << 3 | 2), record_type, field.is_repeated, _cache_of(record_type))
+    record_type = message_factory.GetMessageClass(descriptor.message_type)
+    tag = _varint(descriptor.number << 3 | 2)  # wire type 2: length-delimited
+    return _Field(tag, record_type, descriptor.is_repeated, _cache_of(record_type))
 
 
 @cache
 def _cache_of(record_type: type[Message]) -> _Cache:
-    return _Cache({}, [])
+    return _Cache()
 
 
-def _encodings(items: list[Any], field: _Field, response_type: type[Message], name: str) -> list[bytes]:
+def _encodings(items: list[Any], spec: _Field, response_type: type[Message], name: str) -> list[bytes]:
     """Each item's encoding, from the cache when it holds the item. (The lookups are C-level maps: ListApps
     pays them for each of up to 1000 small records, where a Python loop cost as much as serializing.)"""
-    cached = field.cache
-    encodings = list(map(cached.encodings.get, map(id, items)))
-    if all(encodings):  # no encoding is empty: each starts with its length
-        return encodings
-    for i, item in enumerate(items):
-        if encodings[i] is None:
-            if type(item) is not field.record_type:
-                wanted = field.record_type.DESCRIPTOR.full_name
-                raise TypeError(f"{response_type.__name__}.{name} holds {wanted} messages, got {type(item).__name__}")
-            data = item.SerializeToString()
-            encodings[i] = _varint(len(data)) + data
-            if len(cached.records) >= CACHE_LIMIT:
-                cached.encodings.clear()
-                cached.records.clear()
-            cached.encodings[id(item)] = encodings[i]
-            cached.records.append(item)
-    return encodings  # type: ignore[return-value]
+    cached = spec.cache
+    with cached.lock:
+        encodings = list(map(cached.encodings.get, map(id, items)))
+        if all(encodings):  # no encoding is empty: each starts with its length
+            return encodings
+        for i, item in enumerate(items):
+            if encodings[i] is None:
+                if type(item) is not spec.record_type:
+                    wanted = spec.record_type.DESCRIPTOR.full_name
+                    got = type(item).__name__
+                    raise TypeError(f"{response_type.__name__}.{name} holds {wanted} messages, got {got}")
+                data = item.SerializeToString()
+                encodings[i] = _varint(len(data)) + data
+                if len(cached.records) >= CACHE_LIMIT:
+                    cached.encodings.clear()
+                    cached.records.clear()
+                cached.encodings[id(item)] = encodings[i]
+                cached.records.append(item)
+        return encodings  # type: ignore[return-value]
 
 
 def _varint(value: int) -> bytes:
