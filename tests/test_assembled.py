@@ -151,16 +151,17 @@ def test_the_journal_keeps_an_assembled_response_as_sent_and_the_request_as_it_a
 
 
 def test_an_in_process_call_answers_an_assembled_response_as_one_message(
-    clarifai_stub, clarifai_metadata, clarifai_app, clarifai_fake
+    clarifai_stub, clarifai_metadata, clarifai_fake
 ):
-    request = service_pb2.GetAppRequest(user_app_id=clarifai_app)
-    over_grpc = clarifai_stub.GetApp(request, metadata=clarifai_metadata)
-    in_process = clarifai_fake.servicer.call("GetApp", request, clarifai_metadata)
-    assert isinstance(in_process, service_pb2.SingleAppResponse)
+    request = service_pb2.ListAppsRequest()
+    over_grpc = clarifai_stub.ListApps(request, metadata=clarifai_metadata)
+    in_process = clarifai_fake.servicer.call("ListApps", request, clarifai_metadata)
+    assert isinstance(in_process, service_pb2.MultiAppResponse)
     assert clarifai_fake.journal.last().response == in_process
     assert in_process.status.req_id != over_grpc.status.req_id
     in_process.status.req_id = over_grpc.status.req_id
     assert in_process == over_grpc
+    assert [a.id for a in in_process.apps] == ["main"]
 
 
 def test_a_request_that_does_not_parse_ends_internal_before_faults_and_journal(clarifai_metadata, clarifai_fake):

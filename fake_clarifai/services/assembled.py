@@ -6,7 +6,9 @@ the response's head (its other fields; the wire sets its `status`) plus, per mes
 records to send in it. The protobuf wire format of a message is the concatenation of its fields'
 encodings (a message field: tag, varint length, the record's bytes), so the head's bytes followed by
 the records' encodings parse as the response built field by field, and serialize to the same bytes when
-the records' fields come after the head's (as they do after `status`, field 1).
+the records' fields come after the head's (as they do after `status`, field 1). It pays for lists, and
+for a single record of a few hundred bytes (a Task); a small one (an App) is cheaper copied into its
+response (~1.5 us less a call).
 
 Each record's encoding is cached by the record object's identity, per record type. Stored protos are
 never mutated in place (fake_clarifai.store): a changed record is a new object, so a cached encoding
