@@ -19,13 +19,13 @@ from fake_clarifai.store import Store
 
 def dump_state(store: Store) -> dict[str, Any]:
     """Users, tokens, apps (every field of every `AppState`, tasks with their assignments and indexes)
-    and the ordering counter, in creation order."""
+    and who is a member of which app, in creation order."""
     with store.lock:
         return {
             "users": plain(store.users),
             "tokens": plain(store.tokens),
             "apps": plain(store.apps),
-            "sequence": store.sequence,
+            "app_keys_by_member": plain(store.app_keys_by_member),
         }
 
 

@@ -50,6 +50,13 @@ def violations(store: Store) -> list[str]:
         for (user_id, app_id), app in store.apps.items():
             where = f"app {user_id}/{app_id}"
             problems += [f"{where}: {problem}" for problem in _app_violations(store, user_id, app_id, app)]
+        members: dict[str, set[tuple[str, str]]] = {}
+        for key, app in store.apps.items():
+            for member in (app.user_id, *app.collaborators):
+                members.setdefault(member, set()).add(key)
+        indexed = {user: set(keys) for user, keys in store.app_keys_by_member.items()}
+        if indexed != members:
+            problems.append(f"app_keys_by_member {sorted(indexed.items())} != owners and collaborators")
         return problems
 
 

@@ -255,16 +255,17 @@ class FakeClarifai:
             app = resources_pb2.App(id=app_id, user_id=user_id, name=name or app_id, created_at=self._now())
             app.modified_at.CopyFrom(app.created_at)
             state = AppState(app=app)
-            self.store.apps[(user_id, app_id)] = state
+            self.store.add_app(state)
             return state
 
     def add_collaborator(self, user_id: str, app_id: str, collaborator_id: str) -> None:
         with self.store.lock:
             app = self._app(user_id, app_id)
             self._require_user(collaborator_id)
-            app.collaborators[collaborator_id] = resources_pb2.Collaborator(
+            collaborator = resources_pb2.Collaborator(
                 id=self.store.ids.new_id(), user=self.store.users[collaborator_id], app=app.app, created_at=self._now()
             )
+            self.store.add_collaborator(app, collaborator)
 
     def add_api_key(self, user_id: str, app_id: str, key: str | None = None) -> str:
         """An app-specific API key bound to `user_id/app_id`; returns the key."""

@@ -258,8 +258,8 @@ class Snapshot:
     users: dict[str, resources_pb2.User]
     tokens: dict[str, Token]
     apps: dict[tuple[str, str], AppState]
+    app_keys_by_member: dict[str, tuple[tuple[str, str], ...]]
     id_state: object
-    sequence: int
 
 
 class Store:
@@ -272,17 +272,27 @@ class Store:
         self.users: dict[str, resources_pb2.User] = {}
         self.tokens: dict[str, Token] = {}
         self.apps: dict[tuple[str, str], AppState] = {}
-        self.sequence = 0  # a monotonic counter for ordering ties (same clock reading)
-
-    def next_sequence(self) -> int:
-        self.sequence += 1
-        return self.sequence
+        # user -> keys of the apps they own or collaborate on, in the order they became a member
+        self.app_keys_by_member: dict[str, tuple[tuple[str, str], ...]] = {}
 
     def app(self, user_id: str, app_id: str) -> AppState | None:
         return self.apps.get((user_id, app_id))
 
-    def apps_of(self, user_id: str) -> list[AppState]:
-        return [state for (owner, _), state in self.apps.items() if owner == user_id]
+    def add_app(self, state: AppState) -> None:
+        key = (state.user_id, state.app_id)
+        self.apps[key] = state
+        self._add_member(state.user_id, key)
+
+    def add_collaborator(self, state: AppState, collaborator: resources_pb2.Collaborator) -> None:
+        state.collaborators[collaborator.user.id] = collaborator
+        self._add_member(collaborator.user.id, (state.user_id, state.app_id))
+
+    def apps_of_member(self, user_id: str) -> list[AppState]:
+        """The apps `user_id` owns or collaborates on, in the order they became a member."""
+        return [self.apps[key] for key in self.app_keys_by_member.get(user_id, ())]
+
+    def _add_member(self, user_id: str, key: tuple[str, str]) -> None:
+        self.app_keys_by_member[user_id] = (*self.app_keys_by_member.get(user_id, ()), key)
 
     def snapshot(self) -> Snapshot:
         with self.lock:
@@ -290,8 +300,8 @@ class Store:
                 users=self.users.copy(),
                 tokens=self.tokens.copy(),
                 apps={key: state.clone() for key, state in self.apps.items()},
+                app_keys_by_member=self.app_keys_by_member.copy(),
                 id_state=self.ids.state(),
-                sequence=self.sequence,
             )
 
     def restore(self, snapshot: Snapshot) -> None:
@@ -299,8 +309,8 @@ class Store:
             self.users = snapshot.users.copy()
             self.tokens = snapshot.tokens.copy()
             self.apps = {key: state.clone() for key, state in snapshot.apps.items()}
+            self.app_keys_by_member = snapshot.app_keys_by_member.copy()
             self.ids.set_state(snapshot.id_state)
-            self.sequence = snapshot.sequence
 
 
 def new_input(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from app_rpc import MAIN, NO_ACCESS, OUTSIDER, OWNER, Code, assert_error, ok, outsider_is_refused, unchanged
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
+from clarifai_grpc.grpc.api.status import status_code_pb2
 
 from fake_clarifai import FakeClarifai
+from fake_clarifai.invariants import check_invariants
 
 App = resources_pb2.App
 LABELER_1 = FakeClarifai.metadata("labeler-1-pat")
@@ -160,3 +162,23 @@ def test_only_the_owner_adds_collaborators(clarifai_stub, clarifai_fake):
 @pytest.mark.parametrize("method", ["GetApp", "PostCollaborators", "ListCollaborators"])
 def test_outsider_is_refused(clarifai_fake, clarifai_stub, method):
     outsider_is_refused(clarifai_fake, clarifai_stub, method)
+
+
+def test_list_apps_shows_owned_then_joined_apps_in_the_order_the_caller_became_a_member(
+    clarifai_stub, clarifai_fake, clarifai_app, clarifai_metadata
+):
+    outsider = clarifai_fake.metadata("outsider-pat")
+    new_app = service_pb2.PostAppsRequest(apps=[resources_pb2.App(id="later")])
+    assert clarifai_stub.PostApps(new_app, metadata=outsider).status.code == status_code_pb2.SUCCESS
+    invite = service_pb2.PostCollaboratorsRequest(
+        user_app_id=clarifai_app,
+        collaborators=[resources_pb2.Collaborator(user=resources_pb2.User(id="outsider"))],
+    )
+    assert clarifai_stub.PostCollaborators(invite, metadata=clarifai_metadata).status.code == status_code_pb2.SUCCESS
+    listed = clarifai_stub.ListApps(service_pb2.ListAppsRequest(), metadata=outsider)
+    assert [(app.user_id, app.id) for app in listed.apps] == [
+        ("outsider", "elsewhere"),
+        ("outsider", "later"),
+        ("owner", "main"),
+    ]
+    check_invariants(clarifai_fake)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 
-from fake_clarifai.auth import is_member
 from fake_clarifai.context import CallContext
 from fake_clarifai.errors import ApiError, Code, invalid
 from fake_clarifai.services import rpc
@@ -33,7 +32,7 @@ def post_apps(ctx: CallContext, request: service_pb2.PostAppsRequest) -> service
         stored.name = stored.name or app.id
         stored.created_at.CopyFrom(ctx.timestamp())
         stored.modified_at.CopyFrom(stored.created_at)
-        ctx.store.apps[(user_id, app.id)] = AppState(app=stored)
+        ctx.store.add_app(AppState(app=stored))
         response.apps.append(stored)
     return response
 
@@ -45,10 +44,7 @@ def get_app(ctx: CallContext, request: service_pb2.GetAppRequest) -> service_pb2
 
 @rpc("ListApps", scope="user")
 def list_apps(ctx: CallContext, request: service_pb2.ListAppsRequest) -> Assembled:
-    user_id = ctx.caller.user_id
-    # the owner's own apps are told by their key, without a call per app (ListApps reads every app)
-    apps = ctx.store.apps.items()
-    visible = (state.app for (owner_id, _), state in apps if owner_id == user_id or is_member(state, user_id))
+    visible = (state.app for state in ctx.store.apps_of_member(ctx.caller.user_id))
     return assemble(service_pb2.MultiAppResponse(), apps=paginate(visible, request.page, request.per_page))
 
 
@@ -82,7 +78,7 @@ def post_collaborators(
             endpoints=collaborator.endpoints,
             created_at=ctx.timestamp(),
         )
-        app.collaborators[collaborator.user.id] = stored
+        ctx.store.add_collaborator(app, stored)
         response.collaborators.append(stored)
     return response
 
