@@ -287,10 +287,6 @@ class Store:
         state.collaborators[collaborator.user.id] = collaborator
         self._add_member(collaborator.user.id, (state.user_id, state.app_id))
 
-    def apps_of_member(self, user_id: str) -> list[AppState]:
-        """The apps `user_id` owns or collaborates on, in the order they became a member."""
-        return [self.apps[key] for key in self.app_keys_by_member.get(user_id, ())]
-
     def _add_member(self, user_id: str, key: tuple[str, str]) -> None:
         self.app_keys_by_member[user_id] = (*self.app_keys_by_member.get(user_id, ()), key)
 

@@ -44,8 +44,8 @@ def get_app(ctx: CallContext, request: service_pb2.GetAppRequest) -> service_pb2
 
 @rpc("ListApps", scope="user")
 def list_apps(ctx: CallContext, request: service_pb2.ListAppsRequest) -> Assembled:
-    visible = (state.app for state in ctx.store.apps_of_member(ctx.caller.user_id))
-    return assemble(service_pb2.MultiAppResponse(), apps=paginate(visible, request.page, request.per_page))
+    keys = paginate(ctx.store.app_keys_by_member.get(ctx.caller.user_id, ()), request.page, request.per_page)
+    return assemble(service_pb2.MultiAppResponse(), apps=[ctx.store.apps[key].app for key in keys])
 
 
 @rpc("PostCollaborators")
