@@ -11,14 +11,17 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from google.protobuf.message import Message
 
 from fake_clarifai.context import CallContext
 from fake_clarifai.store import AppState
 
-Handler = Callable[[CallContext, Any], Message]
+if TYPE_CHECKING:
+    from fake_clarifai.services.assembled import Assembled
+
+Handler = Callable[[CallContext, Any], "Message | Assembled"]
 Grant = Callable[[AppState, str, Any], bool]
 Scope = Literal["app", "user"]
 
