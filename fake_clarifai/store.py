@@ -63,8 +63,8 @@ class Assignment:
     """One input handed to one worker of a task. `state` is a `TASK_ASSIGNMENT_*` status code.
 
     Never changed in place (change a copy: `dataclasses.replace`, then `TaskState.replace`), but not frozen:
-    a frozen dataclass sets each field through `object.__setattr__`, which made creating the 300k assignments
-    of a 100k-input PARTITIONED task (wpi 3) cost ~0.6 s instead of ~0.15 s.
+    a frozen dataclass sets each field through `object.__setattr__`, which made creating 300k assignments
+    (a 100k-input PARTITIONED task at wpi 3, when they were all made at creation) cost ~0.6 s instead of ~0.15 s.
     """
 
     id: str
@@ -83,7 +83,7 @@ _ID, _INPUT_ID, _WORKER_AND_STATE = attrgetter("id"), attrgetter("input_id"), at
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while making many objects that all stay (each collection would walk them
-    again and free nothing: ~0.6 s of PostTasks at 100k inputs)."""
+    again and free nothing: ~0.6 s for 300k assignments)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -129,7 +129,7 @@ class TaskState(_CopyOnWrite):
     def add(self, assignments: Iterable[Assignment]) -> None:
         """Index new assignments (callers make them with ids and times from the store).
 
-        In a few passes that run in C (PostTasks adds a task's 300k assignments at once): per worker and
+        In a few passes that run in C (a worker's whole remaining plan can be handed out at once): per worker and
         state, a run of one worker's assignments in one state at a time; per input, all its new ids at once.
         """
         self._own()

@@ -232,6 +232,10 @@ class PartitionPlan:
         self._left = {worker: len(ids) for worker, ids in self._dealt.items()}  # not yet taken nor removed
         self._removed: set[str] = set()
 
+    def workers(self) -> list[str]:
+        """The workers the work was dealt to, in worker order."""
+        return list(self._dealt)
+
     def left(self, worker: str) -> int:
         """How many inputs `worker` has not been handed yet."""
         return self._left.get(worker, 0)

@@ -156,12 +156,15 @@ def start_task(
 ) -> None:
     """Assign the source's inputs (`input_ids`, in source order) by the task's strategy (SPEC §5).
 
+    PARTITIONED / FULL: the inputs are dealt into `state.plan`; their assignment records are made only as
+    the work is handed out (LABEL_START), so PostTasks does not make 300k records for 100k inputs.
+
     `state` holds no assignments yet. `held` is the work the task had before an overwrite changed its
     workers, strategy or source (PatchTasks); it is reconciled, not redone:
     - submitted (non-pending) assignments are always kept;
-    - PARTITIONED / FULL: the inputs are assigned afresh; a pending assignment of the same worker and input
-      is kept (same id), other pending ones are dropped, and a worker is not assigned an input again that
-      it has already submitted;
+    - PARTITIONED / FULL: the inputs are dealt afresh; a pending assignment of the same worker and input
+      is kept (same id, at its place in the worker's queue: the work dealt before it is handed out too),
+      other pending ones are dropped, and a worker is not dealt an input again that it has already submitted;
     - DYNAMIC: pending batches of workers still listed, on inputs still in the source, are kept; the pool
       is the source minus every input someone holds or has submitted;
     - auto-annotation tasks get no human assignments: their model annotates the inputs (services/auto_annotation).
