@@ -1,5 +1,5 @@
 """Memory: peak RSS of this process (the fake serving on loopback, its client, and the state) for an app of
-100k inputs with one PARTITIONED task (50 workers, WEIGHTED, 3 workers per input: 300k assignments)
+100k inputs with one PARTITIONED task (50 workers, WEIGHTED, 3 workers per input: 300k pending pairs)
 created through PostTasks. Target: peak RSS <= 400 MB. Run it in a fresh process (it is one).
 
 Run: python benchmarks/bench_memory.py
@@ -47,11 +47,12 @@ def main() -> None:
         if response.status.code != Code.SUCCESS:
             raise RuntimeError(f"PostTasks answered {response.status}")
         with_task = rss_mb()
-        assignments = len(fake.store.app("owner", "main").tasks[response.tasks[0].id].assignments)
+        state = fake.store.app("owner", "main").tasks[response.tasks[0].id]
+        planned = sum(state.pending_count(worker) for worker in state.worker_user_ids)
     peak = peak_rss_mb()
     text = (
         f"peak RSS {peak:.0f} MB (server started {started:.0f} MB, +{INPUTS // 1000}k inputs {with_inputs:.0f} MB, "
-        f"+task with {assignments} assignments {with_task:.0f} MB; target <= {TARGET_MB} MB)"
+        f"+task with {planned} pending (worker, input) pairs {with_task:.0f} MB; target <= {TARGET_MB} MB)"
     )
     finish("memory", [Check(text, peak <= TARGET_MB)])
 

@@ -1,5 +1,6 @@
 """PostTasks at scale: one PARTITIONED task (50 workers, WEIGHTED, 3 workers per input) over 10k and 100k
-inputs, timed through the gRPC stub (validation, dealing, storing the assignments, the response).
+inputs, timed through the gRPC stub (validation, dealing, storing the plan, the response; the 300k
+assignment records are made only as LABEL_START hands the work out).
 Targets: 100k <= 1 s; time(100k) / time(10k) <= 12.
 
 Run: python benchmarks/bench_post_tasks.py
@@ -57,11 +58,12 @@ def main() -> None:
         }
         fake.reset()
         post(apps["100k"])
-        assignments = sum(len(t.assignments) for t in fake.store.app("owner", "100k").tasks.values())
+        (state,) = fake.store.app("owner", "100k").tasks.values()
+        planned = sum(state.pending_count(worker) for worker in state.worker_user_ids)
     large, small = times["100k"], times["10k"]
     checks = [
         Check(
-            f"100k inputs {large:.3f} s ({assignments} assignments; target <= {TARGET_SECONDS} s)",
+            f"100k inputs {large:.3f} s ({planned} pending (worker, input) pairs; target <= {TARGET_SECONDS} s)",
             large <= TARGET_SECONDS,
         ),
         ratio_check(f"10k {small:.3f} s, 100k/10k =", large / small, at_most=TARGET_RATIO),

@@ -18,7 +18,7 @@ from fake_clarifai.store import Store
 
 
 def dump_state(store: Store) -> dict[str, Any]:
-    """Users, tokens, apps (every field of every `AppState`, tasks with their assignments and indexes)
+    """Users, tokens, apps (every field of every `AppState`, tasks with their assignments, indexes and plans)
     and who is a member of which app, in creation order."""
     with store.lock:
         return {

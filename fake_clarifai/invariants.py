@@ -1,7 +1,7 @@
 """Consistency checks over the fake's whole state, for the fake's own tests and for yours.
 
 `violations(store)` lists every broken invariant (an empty list means consistent): references that
-point at nothing (a task's concept, an assignment's pending input, a dataset member), records filed
+point at nothing (a task's concept, an assignment's pending input, a planned input, a dataset member), records filed
 under the wrong key, and indexes that disagree with what they index. `check_invariants(fake_or_store)`
 raises `InvariantViolation` listing them. (To assert that a call changed nothing, compare two
 `FakeClarifai.dump_state()`s.)
@@ -146,6 +146,8 @@ def _task_violations(store: Store, app: AppState, task_id: str, task: TaskState)
         task.assignment_ids_by_worker_state,
         {a.id: (a.worker_id, a.state) for a in task.assignments.values()},
     )
+    if task.plan is not None:
+        problems += _plan_violations(app, task)
     for reviewer, batch in task.review_batches.items():
         problems += [
             f"review batch of {reviewer!r} lists {i!r}, which does not exist"
@@ -154,6 +156,23 @@ def _task_violations(store: Store, app: AppState, task_id: str, task: TaskState)
         ]
     empty = [input_id for input_id, ids in task.assignment_ids_by_input.items() if not ids]
     problems += [f"assignment_ids_by_input[{input_id!r}] is empty" for input_id in empty]
+    return problems
+
+
+def _plan_violations(app: AppState, task: TaskState) -> list[str]:
+    """Planned work is pending work: on existing inputs, for workers of the task, not also handed out."""
+    assert task.plan is not None
+    problems: list[str] = []
+    handed = {(a.worker_id, a.input_id) for a in task.assignments.values()}
+    for worker in task.plan.workers():
+        where = f"plan of {worker!r}"
+        planned = task.plan.inputs_of(worker)
+        if planned and worker not in task.worker_user_ids:
+            problems.append(f"{where}: {len(planned)} inputs planned, but {worker!r} is not a worker of the task")
+        if len(planned) != task.plan.left(worker):
+            problems.append(f"{where}: counts {task.plan.left(worker)} inputs left but lists {len(planned)}")
+        problems += [f"{where}: input {i!r} does not exist" for i in planned if i not in app.inputs]
+        problems += [f"{where}: input {i!r} is planned and handed out too" for i in planned if (worker, i) in handed]
     return problems
 
 

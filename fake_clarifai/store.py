@@ -23,6 +23,7 @@ from typing import Any
 
 from clarifai_grpc.grpc.api import resources_pb2
 
+from fake_clarifai.domain.assignment import PartitionPlan
 from fake_clarifai.errors import Code
 from fake_clarifai.ids import Clock, IdFactory, to_timestamp
 
@@ -62,8 +63,8 @@ class Assignment:
     """One input handed to one worker of a task. `state` is a `TASK_ASSIGNMENT_*` status code.
 
     Never changed in place (change a copy: `dataclasses.replace`, then `TaskState.replace`), but not frozen:
-    a frozen dataclass sets each field through `object.__setattr__`, which made creating the 300k assignments
-    of a 100k-input PARTITIONED task (wpi 3) cost ~0.6 s instead of ~0.15 s.
+    a frozen dataclass sets each field through `object.__setattr__`, which made creating 300k assignments
+    (a 100k-input PARTITIONED task at wpi 3, when they were all made at creation) cost ~0.6 s instead of ~0.15 s.
     """
 
     id: str
@@ -75,13 +76,14 @@ class Assignment:
     modified_at: float
 
 
+PENDING = Code.TASK_ASSIGNMENT_PENDING
 _ID, _INPUT_ID, _WORKER_AND_STATE = attrgetter("id"), attrgetter("input_id"), attrgetter("worker_id", "state")
 
 
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while making many objects that all stay (each collection would walk them
-    again and free nothing: ~0.6 s of PostTasks at 100k inputs)."""
+    again and free nothing: ~0.6 s for 300k assignments)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -100,7 +102,8 @@ class _CopyOnWrite:
 
 @dataclass(slots=True)
 class TaskState(_CopyOnWrite):
-    """A task's definition plus its runtime: assignments and their indexes.
+    """A task's definition plus its runtime: assignments and their indexes, and the `plan` of a PARTITIONED
+    or FULL task (the dealt work not handed out yet: pending, but without assignment records until handed out).
 
     `clone()` shares the four assignment containers (`assignments`, `assignment_ids_by_*`) copy-on-write,
     so a snapshot or reset does not copy the assignments of tasks nobody touches: change those containers
@@ -118,6 +121,7 @@ class TaskState(_CopyOnWrite):
     review_batches: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reviewer -> REVIEW_START batch
     consensus_labels: dict[str, frozenset[str]] = field(default_factory=dict)  # settled input -> agreed concepts
     runtime: Any = None  # strategy state (the DYNAMIC pool): add_inputs(ids), remove_input(id), clone()
+    plan: PartitionPlan | None = None
 
     def __post_init__(self) -> None:
         self._shared = False
@@ -125,7 +129,7 @@ class TaskState(_CopyOnWrite):
     def add(self, assignments: Iterable[Assignment]) -> None:
         """Index new assignments (callers make them with ids and times from the store).
 
-        In a few passes that run in C (PostTasks adds a task's 300k assignments at once): per worker and
+        In a few passes that run in C (a worker's whole remaining plan can be handed out at once): per worker and
         state, a run of one worker's assignments in one state at a time; per input, all its new ids at once.
         """
         self._own()
@@ -145,6 +149,59 @@ class TaskState(_CopyOnWrite):
             grown = {i: (*by_input[i], *of_input[i]) for i in of_input.keys() & by_input.keys()}
             by_input.update(zip(of_input, map(tuple, of_input.values()), strict=True))  # new ones: in order seen
             by_input.update(grown)
+
+    def hand_out(
+        self,
+        worker_id: str,
+        input_ids: Iterable[str],
+        new_ids: Callable[[int], list[str]],
+        now: float,
+        kept: Mapping[str, Assignment] | None = None,
+    ) -> list[Assignment]:
+        """Make `worker_id`'s pending assignments on `input_ids` (ids from `new_ids`, times `now`), in order,
+        and index them; an input in `kept` keeps that existing assignment instead."""
+        kept = kept or {}
+        input_ids = list(input_ids)
+        fresh = iter(new_ids(sum(1 for i in input_ids if i not in kept)))
+        task_id = self.task.id
+        made = [kept.get(i) or Assignment(next(fresh), task_id, i, worker_id, PENDING, now, now) for i in input_ids]
+        self.add(made)
+        return made
+
+    def hand_out_planned(
+        self,
+        worker_id: str,
+        input_ids: Iterable[str],
+        new_ids: Callable[[int], list[str]],
+        kept: Mapping[str, Assignment] | None = None,
+    ) -> list[Assignment]:
+        """`hand_out` for inputs just taken from the plan: they carry the time the plan was dealt."""
+        assert self.plan is not None
+        return self.hand_out(worker_id, input_ids, new_ids, self.plan.made_at, kept)
+
+    def pending_count(self, worker_id: str) -> int:
+        """`worker_id`'s pending work: pending assignments plus planned inputs."""
+        planned = self.plan.left(worker_id) if self.plan is not None else 0
+        return len(self.assignment_ids_by_worker_state.get((worker_id, PENDING), ())) + planned
+
+    def planned_workers(self, input_id: str) -> list[str]:
+        """The workers `input_id` is planned for but not handed to yet (their work on it is pending)."""
+        return self.plan.workers_of(input_id) if self.plan is not None else []
+
+    def workers_on(self, input_id: str) -> list[str]:
+        """The workers with work on `input_id` in any state, handed out (in the order handed) or planned."""
+        return [a.worker_id for a in self.of_input(input_id)] + self.planned_workers(input_id)
+
+    def inputs_of(self, worker_id: str) -> list[str]:
+        """The inputs `worker_id` has work on in any state, handed out (in the order handed) or planned."""
+        planned = self.plan.inputs_of(worker_id) if self.plan is not None else []
+        return [a.input_id for a in self.of_worker(worker_id)] + planned
+
+    def is_assigned(self, worker_id: str, input_id: str) -> bool:
+        """Whether `worker_id` has work on `input_id` in any state, handed out or planned."""
+        return any(a.worker_id == worker_id for a in self.of_input(input_id)) or (
+            self.plan is not None and self.plan.has(worker_id, input_id)
+        )
 
     def replace(self, assignment: Assignment) -> None:
         """Store a changed copy of an existing assignment (same id, worker and input)."""
@@ -192,6 +249,7 @@ class TaskState(_CopyOnWrite):
             review_batches=self.review_batches.copy(),
             consensus_labels=self.consensus_labels.copy(),
             runtime=self.runtime.clone() if self.runtime is not None else None,
+            plan=self.plan.clone() if self.plan is not None else None,
         )
         copy._shared = True
         return copy

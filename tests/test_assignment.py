@@ -16,6 +16,7 @@ from fake_clarifai import strategies as cs
 from fake_clarifai.domain.assignment import (
     AssignmentConfigError,
     DynamicPool,
+    PartitionPlan,
     assign_full,
     assign_partitioned,
     effective_wpi,
@@ -317,3 +318,66 @@ class DynamicPoolMachine(RuleBasedStateMachine):
 
 TestDynamicPool = DynamicPoolMachine.TestCase
 TestDynamicPool.settings = settings(max_examples=150, stateful_step_count=40)
+
+
+# -- PartitionPlan: the dealt work not handed out yet ------------------------------------------------------
+
+
+@st.composite
+def plans(draw: st.DrawFn) -> tuple[list[str], dict[str, list[str]]]:
+    """A source and a deal of it: each worker gets a subsequence of the source, in source order."""
+    source = [f"in-{n}" for n in range(draw(st.integers(0, 12)))]
+    workers = [f"w-{n}" for n in range(draw(st.integers(1, 4)))]
+    return source, {w: [i for i in source if draw(st.booleans())] for w in workers}
+
+
+@given(plans(), st.lists(st.tuples(st.sampled_from(["take", "through", "all", "remove"]), st.integers(0, 30))))
+def test_a_plan_hands_each_worker_its_dealt_inputs_in_order_once_skipping_removed_ones(
+    planned: tuple[list[str], dict[str, list[str]]], operations: list[tuple[str, int]]
+) -> None:
+    source, dealt = planned
+    plan = PartitionPlan(dealt, source, made_at=5.0)
+    model = {w: list(ids) for w, ids in dealt.items()}  # what is left, the obvious way
+    workers = list(dealt)
+    for operation, n in operations:
+        worker = workers[n % len(workers)]
+        before = plan.clone()
+        before_left = {w: before.inputs_of(w) for w in workers}
+        if operation == "take":
+            assert plan.take(worker, n % 4) == model[worker][: n % 4]
+            del model[worker][: n % 4]
+        elif operation == "all":
+            assert plan.take_all(worker) == model[worker]
+            model[worker] = []
+        elif operation == "through" and model[worker]:
+            target = model[worker][n % len(model[worker])]
+            cut = model[worker].index(target) + 1
+            assert plan.take_through(worker, target) == model[worker][:cut]
+            del model[worker][:cut]
+        elif operation == "remove" and source:
+            removed = source[n % len(source)]
+            assert plan.workers_of(removed) == [w for w in workers if removed in model[w]]
+            plan.remove_input(removed)
+            model = {w: [i for i in ids if i != removed] for w, ids in model.items()}
+        assert {w: before.inputs_of(w) for w in workers} == before_left  # the clone did not follow the change
+        for w in workers:
+            assert (plan.inputs_of(w), plan.left(w)) == (model[w], len(model[w]))
+            assert all(plan.has(w, i) == (i in model[w]) for i in source)
+    assert plan.made_at == 5.0
+
+
+def test_a_plan_clone_does_not_see_its_originals_later_changes() -> None:
+    plan = PartitionPlan({"w-1": ["in-1", "in-2", "in-3"]}, ["in-1", "in-2", "in-3"], made_at=0.0)
+    copy = plan.clone()
+    assert plan.take("w-1", 2) == ["in-1", "in-2"]
+    plan.remove_input("in-3")
+    assert (copy.inputs_of("w-1"), copy.left("w-1")) == (["in-1", "in-2", "in-3"], 3)
+    assert copy.take_through("w-1", "in-2") == ["in-1", "in-2"]
+    assert (plan.inputs_of("w-1"), plan.left("w-1")) == ([], 0)
+
+
+def test_take_through_an_input_not_planned_for_the_worker_is_refused() -> None:
+    plan = PartitionPlan({"w-1": ["in-1"], "w-2": ["in-2"]}, ["in-1", "in-2"], made_at=0.0)
+    with pytest.raises(KeyError, match="'in-2' is not planned for worker 'w-1'"):
+        plan.take_through("w-1", "in-2")
+    assert plan.inputs_of("w-1") == ["in-1"]

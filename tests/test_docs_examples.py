@@ -137,7 +137,7 @@ def test_create_a_task_with_consensus_review(clarifai_stub, clarifai_fake):
     assert created.review.consensus_strategy_info.approval_threshold == 2
     stored = clarifai_fake.store.app(USER_ID, APP_ID).tasks[created.id]
     for input_id in ("docs-1", "docs-2", "docs-3"):  # three workers per input, three workers: all of them
-        assert sorted(a.worker_id for a in stored.of_input(input_id)) == [USER_ID_1, USER_ID_2, USER_ID_3]
+        assert sorted(stored.workers_on(input_id)) == [USER_ID_1, USER_ID_2, USER_ID_3]
 
 
 def test_create_an_auto_annotation_task(clarifai_stub, clarifai_fake):
@@ -260,7 +260,7 @@ def test_update_a_task(clarifai_stub, clarifai_fake):
     assert [w.user.id for w in patched.worker.workers] == [USER_ID_1, USER_ID_2, USER_ID_3]
     assert patched.input_source.type == resources_pb2.TaskInputSource.ALL_INPUTS
     stored = clarifai_fake.store.app(USER_ID, APP_ID).tasks[TASK_ID]  # the DYNAMIC task is now partitioned
-    assert {a.input_id for a in stored.of_worker(USER_ID_3)} == {"docs-1", "docs-2", "docs-3"}
+    assert set(stored.inputs_of(USER_ID_3)) == {"docs-1", "docs-2", "docs-3"}
 
 
 def test_delete_tasks(clarifai_stub):

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fake_clarifai import DEFAULT_SEED, FakeClarifai
+from fake_clarifai.domain.assignment import PartitionPlan
 from fake_clarifai.dump import plain
 from fake_clarifai.errors import Code
 from fake_clarifai.invariants import InvariantViolation, check_invariants, violations
@@ -72,6 +73,18 @@ def test_a_worker_holding_an_input_twice_is_named(fake: FakeClarifai) -> None:
     task = fake.store.app("owner", "main").tasks["t-1"]
     task.add([Assignment("a-2", "t-1", "in-1", "labeler-1", SUCCESS, 0.0, 0.0)])
     assert violations(fake.store) == ["app owner/main: task 't-1': worker 'labeler-1' holds input 'in-1' 2 times"]
+
+
+def test_planned_work_on_a_missing_input_or_also_handed_out_is_named(fake: FakeClarifai) -> None:
+    task = fake.store.app("owner", "main").tasks["t-1"]
+    task.plan = PartitionPlan({"labeler-1": ["in-1", "in-2", "in-9"]}, ["in-1", "in-2", "in-9"], made_at=0.0)
+    assert violations(fake.store) == [
+        "app owner/main: task 't-1': plan of 'labeler-1': input 'in-9' does not exist",
+        "app owner/main: task 't-1': plan of 'labeler-1': input 'in-1' is planned and handed out too",
+    ]
+    task.plan.take("labeler-1", 1)
+    task.plan.remove_input("in-9")
+    assert violations(fake.store) == []
 
 
 # -- copy-on-write clones ---------------------------------------------------------------------------------

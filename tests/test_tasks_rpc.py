@@ -86,7 +86,13 @@ def patch(stub: Any, action: str, *tasks: r.Task) -> Any:
 
 
 def state_of(fake: FakeClarifai, task_id: str) -> TaskState:
-    return fake.store.app("owner", "main").tasks[task_id]
+    """The task's state with all of its planned work handed out, so that every assignment record exists
+    (PARTITIONED and FULL tasks make them only as LABEL_START hands the work out)."""
+    state = fake.store.app("owner", "main").tasks[task_id]
+    if state.plan is not None:
+        for worker in sorted(state.worker_user_ids):
+            state.hand_out_planned(worker, state.plan.take_all(worker), fake.store.ids.new_ids)
+    return state
 
 
 def inputs_by_worker(state: TaskState) -> dict[str, list[str]]:

@@ -4,6 +4,7 @@
 - PARTITIONED: `validate_partitioned` checks a configuration (SPEC §4), `partition_quotas` apportions the
   `n·wpi` slots by largest remainder, and `assign_partitioned` deals the inputs so that every input goes
   to exactly `wpi` distinct workers and every worker gets exactly its quota.
+- PARTITIONED / FULL: a `PartitionPlan` keeps the dealt work not yet handed out, per worker in source order.
 - DYNAMIC: a `DynamicPool` hands out batches from the live source on demand.
 
 Everything here is deterministic: the same arguments always give the same result.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 
@@ -204,6 +206,107 @@ def assign_partitioned(
 def assign_full(input_ids: Sequence[str], workers: Sequence[str]) -> dict[str, list[str]]:
     """FULL: every worker gets every input, in source order (a separate list per worker)."""
     return {worker: list(input_ids) for worker in workers}
+
+
+class PartitionPlan:
+    """The dealt work of a PARTITIONED or FULL task that no worker was handed yet: per worker, its input ids
+    in source order past a cursor. The task's assignment records are made only when work is handed out, so
+    a task over 100k inputs does not create 300k records up front.
+
+    `take(worker, limit)` moves the worker's cursor past its next inputs and returns them; `take_through`
+    does so up to a given input; `remove_input` drops an input from every worker's remaining work.
+    Finding an input in a worker's list is a binary search on source positions: O(log n) per worker.
+    The dealt lists and the source are never changed, so `clone()` shares them and copies only the
+    per-worker cursors and counts and the removed inputs. Not thread-safe by itself: the store's lock guards it.
+    """
+
+    __slots__ = ("_cursor", "_dealt", "_left", "_position", "_removed", "made_at")
+
+    def __init__(self, dealt: Mapping[str, list[str]], source: Sequence[str], made_at: float) -> None:
+        """`dealt`: worker -> its inputs, each list in the order of `source` (the source's input ids);
+        `made_at`: when the work was dealt (the time its assignments carry when they are handed out)."""
+        self.made_at = made_at
+        self._dealt = dict(dealt)
+        self._position = dict(zip(source, range(len(source)), strict=True))
+        self._cursor = dict.fromkeys(self._dealt, 0)
+        self._left = {worker: len(ids) for worker, ids in self._dealt.items()}  # not yet taken nor removed
+        self._removed: set[str] = set()
+
+    def workers(self) -> list[str]:
+        """The workers the work was dealt to, in worker order."""
+        return list(self._dealt)
+
+    def left(self, worker: str) -> int:
+        """How many inputs `worker` has not been handed yet."""
+        return self._left.get(worker, 0)
+
+    def has(self, worker: str, input_id: str) -> bool:
+        """Whether `input_id` is planned for `worker` and not handed out yet."""
+        return self._index(worker, input_id) is not None
+
+    def workers_of(self, input_id: str) -> list[str]:
+        """The workers `input_id` is planned for and not handed to yet, in worker order."""
+        return [worker for worker in self._dealt if self._index(worker, input_id) is not None]
+
+    def inputs_of(self, worker: str) -> list[str]:
+        """`worker`'s inputs not handed out yet, in source order."""
+        removed = self._removed
+        return [i for i in self._dealt.get(worker, ())[self._cursor.get(worker, 0) :] if i not in removed]
+
+    def take(self, worker: str, limit: int) -> list[str]:
+        """Hand `worker` its next (at most `limit`) inputs, in source order."""
+        ids, removed = self._dealt.get(worker, ()), self._removed
+        position, batch = self._cursor.get(worker, 0), []
+        while len(batch) < limit and position < len(ids):
+            if ids[position] not in removed:
+                batch.append(ids[position])
+            position += 1
+        return self._advance(worker, position, batch)
+
+    def take_through(self, worker: str, input_id: str) -> list[str]:
+        """Hand `worker` its inputs up to and including `input_id` (which must be planned for it)."""
+        index = self._index(worker, input_id)
+        if index is None:
+            raise KeyError(f"input {input_id!r} is not planned for worker {worker!r}")
+        removed = self._removed
+        batch = [i for i in self._dealt[worker][self._cursor[worker] : index + 1] if i not in removed]
+        return self._advance(worker, index + 1, batch)
+
+    def take_all(self, worker: str) -> list[str]:
+        """Hand `worker` all of its remaining inputs."""
+        return self.take(worker, self.left(worker))
+
+    def remove_input(self, input_id: str) -> None:
+        """Never hand `input_id` out (an unknown, handed out or already removed id is a no-op)."""
+        for worker in self.workers_of(input_id):
+            self._left[worker] -= 1
+        self._removed.add(input_id)
+
+    def clone(self) -> PartitionPlan:
+        """An independent copy (for store snapshots): the dealt lists and source positions are shared."""
+        copy = PartitionPlan.__new__(PartitionPlan)
+        copy.made_at = self.made_at
+        copy._dealt = self._dealt
+        copy._position = self._position
+        copy._cursor = self._cursor.copy()
+        copy._left = self._left.copy()
+        copy._removed = self._removed.copy()
+        return copy
+
+    def _advance(self, worker: str, position: int, batch: list[str]) -> list[str]:
+        if batch or position != self._cursor.get(worker, 0):
+            self._cursor[worker] = position
+            self._left[worker] -= len(batch)
+        return batch
+
+    def _index(self, worker: str, input_id: str) -> int | None:
+        """Where `input_id` is in `worker`'s list past the cursor (None: not there, or removed)."""
+        position = self._position.get(input_id)
+        ids = self._dealt.get(worker)
+        if position is None or ids is None or input_id in self._removed:
+            return None
+        index = bisect_left(ids, position, lo=self._cursor[worker], key=self._position.__getitem__)
+        return index if index < len(ids) and ids[index] == input_id else None
 
 
 class DynamicPool:

@@ -36,8 +36,7 @@ def store_inputs(app: AppState, inputs: Sequence[resources_pb2.Input]) -> None:
 def assigned_to_caller(app: AppState, user_id: str, request: service_pb2.GetInputRequest) -> bool:
     """SPEC §2: a task's worker may read an input assigned to them (by the tasks' per-input index)."""
     return any(
-        user_id in task.worker_user_ids and any(a.worker_id == user_id for a in task.of_input(request.input_id))
-        for task in app.tasks.values()
+        user_id in task.worker_user_ids and task.is_assigned(user_id, request.input_id) for task in app.tasks.values()
     )
 
 

@@ -41,10 +41,12 @@ def inputs_left(app: AppState, input_ids: Sequence[str], dataset_id: str) -> Non
 
 
 def input_removed(app: AppState, input_id: str) -> None:
-    """An input left the app: drop its pending assignments; it is never handed out again."""
+    """An input left the app: drop its pending assignments and planned work; it is never handed out again."""
     for task in app.tasks.values():
         for assignment in task.of_input(input_id):
             if assignment.state == Code.TASK_ASSIGNMENT_PENDING:
                 task.remove(assignment.id)
         if task.runtime is not None:
             task.runtime.remove_input(input_id)
+        if task.plan is not None:
+            task.plan.remove_input(input_id)

@@ -62,25 +62,21 @@ def put_task_assignments(
 
 
 def label_start(ctx: CallContext, task: TaskState, request: Any = None) -> list[Assignment]:
-    """The caller's next batch: its assignments not yet submitted, else (DYNAMIC) new inputs from the pool."""
+    """The caller's next batch: its pending work, handed out (PARTITIONED / FULL: from its planned inputs once
+    its assignments are fewer than a batch), else (DYNAMIC) new inputs from the pool."""
     worker = require_worker(task, ctx.caller.user_id)
-    pending = task.ids_in_state(worker, PENDING, BATCH)
-    if pending or task.task.worker.strategy != resources_pb2.TaskWorker.DYNAMIC:
-        return [task.assignments[i] for i in pending]
-    input_ids = task.runtime.take(worker, BATCH)
-    now = ctx.now()
-    new = [
-        Assignment(assignment_id, task.task.id, input_id, worker, PENDING, created_at=now, modified_at=now)
-        for assignment_id, input_id in zip(ctx.store.ids.new_ids(len(input_ids)), input_ids, strict=True)
-    ]
-    task.add(new)
-    return new
+    batch = [task.assignments[i] for i in task.ids_in_state(worker, PENDING, BATCH)]
+    if task.plan is not None and len(batch) < BATCH:
+        batch += task.hand_out_planned(worker, task.plan.take(worker, BATCH - len(batch)), ctx.store.ids.new_ids)
+    if batch or task.task.worker.strategy != resources_pb2.TaskWorker.DYNAMIC:
+        return batch
+    return task.hand_out(worker, task.runtime.take(worker, BATCH), ctx.store.ids.new_ids, ctx.now())
 
 
 def label_submit(ctx: CallContext, task: TaskState, request: service_pb2.PutTaskAssignmentsRequest) -> list[Assignment]:
     """Submit the caller's named assignments; already submitted ones are left as they are [doc]."""
     worker = require_worker(task, ctx.caller.user_id)
-    targets = submit_targets(task, request, worker)
+    targets = submit_targets(ctx, task, request, worker)
     definition = task.task.review
     for assignment in targets:
         if assignment.state == PENDING:
@@ -93,9 +89,12 @@ def label_submit(ctx: CallContext, task: TaskState, request: service_pb2.PutTask
     return [task.assignments[a.id] for a in targets]
 
 
-def submit_targets(task: TaskState, request: service_pb2.PutTaskAssignmentsRequest, worker: str) -> list[Assignment]:
+def submit_targets(
+    ctx: CallContext, task: TaskState, request: service_pb2.PutTaskAssignmentsRequest, worker: str
+) -> list[Assignment]:
     if request.input_id:
-        assignment = own_assignment(task, request.input_id, worker)
+        input_id = request.input_id
+        assignment = own_assignment(task, input_id, worker) or claim_planned(ctx, task, input_id, worker)
         if assignment is None:
             raise ApiError(
                 Code.TASK_PERMISSION_DENIED,
@@ -185,7 +184,10 @@ def get_task_input_count(
     ctx: CallContext, request: service_pb2.GetTaskCountRequest
 ) -> service_pb2.SingleTaskCountResponse:
     task = existing_task(ctx.app, request.task_id, "task_id")
-    tallies = ((worker, state, len(ids)) for (worker, state), ids in task.assignment_ids_by_worker_state.items())
+    tallies = chain(
+        ((worker, state, len(ids)) for (worker, state), ids in task.assignment_ids_by_worker_state.items()),
+        ((worker, PENDING, task.plan.left(worker)) for worker in task.worker_user_ids if task.plan is not None),
+    )
     return count_response(ctx.app, task, request, tallies, review.ASSIGNMENT_COUNT_FIELD)
 
 
@@ -258,13 +260,13 @@ def checked_task_annotations(
         task = existing_task(ctx.app, requested.task_id, f"annotations[{i}].task_id")
         worker = ctx.caller.user_id
         assignment = own_assignment(task, requested.input_id, worker)
-        if assignment is None:
+        if assignment is None and not task.is_assigned(worker, requested.input_id):
             raise ApiError(
                 Code.TASK_PERMISSION_DENIED,
                 f"annotations[{i}].input_id '{requested.input_id}' is not assigned to user '{worker}' "
                 f"in task '{task.task.id}'",
             )
-        if assignment.state != PENDING:
+        if assignment is not None and assignment.state != PENDING:  # (planned work is pending)
             raise ApiError(
                 Code.TASK_CONFLICT,
                 f"annotations[{i}]: assignment '{assignment.id}' of input '{assignment.input_id}' is "
@@ -308,7 +310,16 @@ def require_reviewer(task: TaskState, user_id: str) -> str:
 
 
 def own_assignment(task: TaskState, input_id: str, worker: str) -> Assignment | None:
+    """`worker`'s assignment on `input_id`, if it was handed out (planned work has no record yet)."""
     return next((a for a in task.of_input(input_id) if a.worker_id == worker), None)
+
+
+def claim_planned(ctx: CallContext, task: TaskState, input_id: str, worker: str) -> Assignment | None:
+    """Hand out `worker`'s planned work up to `input_id` (keeping the worker's queue in source order) and
+    return its assignment on `input_id`; None when `input_id` is not planned for `worker`."""
+    if task.plan is None or not task.plan.has(worker, input_id):
+        return None
+    return task.hand_out_planned(worker, task.plan.take_through(worker, input_id), ctx.store.ids.new_ids)[-1]
 
 
 def named_assignments(
@@ -345,7 +356,13 @@ def awaiting_review(task: TaskState, assignment_ids: Iterable[str]) -> list[Assi
 def move(
     ctx: CallContext, task: TaskState, assignment: Assignment, state: int, annotation_state: int | None = None
 ) -> None:
-    """Put `assignment` in `state`; its labeler's task annotations on the input follow (SPEC §6)."""
+    """Put `assignment` in `state`; its labeler's task annotations on the input follow (SPEC §6).
+
+    Work returning to PENDING joins the end of its worker's queue, after the worker's planned inputs: those
+    are handed out first (made into assignments) so that the queue keeps that order."""
+    worker = assignment.worker_id
+    if state == PENDING and assignment.state != PENDING and task.plan is not None and task.plan.left(worker):
+        task.hand_out_planned(worker, task.plan.take_all(worker), ctx.store.ids.new_ids)
     task.replace(dataclasses.replace(assignment, state=state, modified_at=ctx.now()))
     code = review.ANNOTATION_STATE[state] if annotation_state is None else annotation_state
     app = ctx.app
@@ -367,7 +384,7 @@ def settle_consensus(ctx: CallContext, task: TaskState, input_ids: Iterable[str]
         labelers = [
             review.Labeler(a.id, a.state, labels(labeler_annotations(ctx.app, task.task.id, a))) for a in on_input
         ]
-        expected = max(len(on_input), dynamic_labelers(task))
+        expected = max(len(on_input) + len(task.planned_workers(input_id)), dynamic_labelers(task))
         settlement = review.settle(labelers, threshold, expected, task.consensus_labels.get(input_id))
         if settlement.agreed is not None:
             task.consensus_labels[input_id] = settlement.agreed

@@ -7,7 +7,6 @@ Every request is checked whole (`domain.task_validation`) before anything change
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from itertools import chain, repeat
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
@@ -16,7 +15,13 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from fake_clarifai.auth import task_participant
 from fake_clarifai.context import CallContext
-from fake_clarifai.domain.assignment import DynamicPool, assign_full, assign_partitioned, validate_partitioned
+from fake_clarifai.domain.assignment import (
+    DynamicPool,
+    PartitionPlan,
+    assign_full,
+    assign_partitioned,
+    validate_partitioned,
+)
 from fake_clarifai.domain.task_validation import (
     AppFacts,
     ValidTask,
@@ -152,12 +157,15 @@ def start_task(
 ) -> None:
     """Assign the source's inputs (`input_ids`, in source order) by the task's strategy (SPEC §5).
 
+    PARTITIONED / FULL: the inputs are dealt into `state.plan`; their assignment records are made only as
+    the work is handed out (LABEL_START), so PostTasks does not make 300k records for 100k inputs.
+
     `state` holds no assignments yet. `held` is the work the task had before an overwrite changed its
     workers, strategy or source (PatchTasks); it is reconciled, not redone:
     - submitted (non-pending) assignments are always kept;
-    - PARTITIONED / FULL: the inputs are assigned afresh; a pending assignment of the same worker and input
-      is kept (same id), other pending ones are dropped, and a worker is not assigned an input again that
-      it has already submitted;
+    - PARTITIONED / FULL: the inputs are dealt afresh; a pending assignment of the same worker and input
+      is kept (same id, at its place in the worker's queue: the work dealt before it is handed out too),
+      other pending ones are dropped, and a worker is not dealt an input again that it has already submitted;
     - DYNAMIC: pending batches of workers still listed, on inputs still in the source, are kept; the pool
       is the source minus every input someone holds or has submitted;
     - auto-annotation tasks get no human assignments: their model annotates the inputs (services/auto_annotation).
@@ -180,16 +188,12 @@ def start_task(
     if state.assignments:
         submitted = {(a.worker_id, a.input_id) for a in state.assignments.values()}
         plan = {worker: [i for i in ids if (worker, i) not in submitted] for worker, ids in plan.items()}
-    workers = list(chain.from_iterable(repeat(worker, len(ids)) for worker, ids in plan.items()))
-    inputs = list(chain.from_iterable(plan.values()))
-    now = ctx.now()
-    if pending:
-        pairs = list(zip(workers, inputs, strict=True))
-        new_ids = iter(ctx.store.ids.new_ids(sum(1 for pair in pairs if pair not in pending)))
-        state.add(pending.get((w, i)) or Assignment(next(new_ids), task.id, i, w, PENDING, now, now) for w, i in pairs)
-    else:  # no per-pair Python code: PostTasks makes 300k assignments for 100k inputs at 3 workers each
-        new_ids = ctx.store.ids.new_ids(len(inputs))
-        state.add(map(Assignment, new_ids, repeat(task.id), inputs, workers, repeat(PENDING), repeat(now), repeat(now)))
+    state.plan = PartitionPlan(plan, input_ids, ctx.now())
+    for worker, ids in plan.items():  # kept pending work stays where it was dealt in the worker's queue
+        kept = {i: pending[(worker, i)] for i in ids if (worker, i) in pending}
+        if kept:
+            through = state.plan.take_through(worker, next(reversed(kept)))
+            state.hand_out_planned(worker, through, ctx.store.ids.new_ids, kept)
 
 
 def planned_inputs(task: resources_pb2.Task, input_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -316,14 +320,15 @@ def shown(store: Store, app: AppState, state: TaskState, fields: frozenset[str])
 
 def task_metrics(app: AppState, state: TaskState) -> resources_pb2.TaskMetrics:
     """Counts over the task's assignments: an input is worked on once someone submitted it, and reviewed
-    once all of its assignments are decided (SUCCESS or REJECTED). Per-reviewer counts are not kept."""
+    once all of its assignments are decided (SUCCESS or REJECTED; planned work is pending). Per-reviewer
+    counts are not kept."""
     total = len(source_input_ids(app, state.task.input_source))
     worked = reviewed = 0
     assignments = state.assignments
-    for ids in state.assignment_ids_by_input.values():
+    for input_id, ids in state.assignment_ids_by_input.items():
         states = [assignments[i].state for i in ids]
         worked += any(s != PENDING for s in states)
-        reviewed += all(s in DECIDED for s in states)
+        reviewed += all(s in DECIDED for s in states) and not state.planned_workers(input_id)
     return resources_pb2.TaskMetrics(
         input_source=resources_pb2.TaskInputSourceMetrics(inputs_count_estimated=total),
         work=resources_pb2.TaskWorkMetrics(
