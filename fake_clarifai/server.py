@@ -12,6 +12,7 @@ from clarifai_grpc.grpc.api import resources_pb2, service_pb2_grpc
 
 from fake_clarifai import seed
 from fake_clarifai.dump import dump_state
+from fake_clarifai.errors import Code
 from fake_clarifai.faults import Faults
 from fake_clarifai.gateway import Gateway
 from fake_clarifai.ids import Clock, IdFactory, to_timestamp
@@ -217,6 +218,27 @@ class FakeClarifai:
     def dump_state(self) -> dict[str, Any]:
         """The whole store as plain data (`fake_clarifai.dump`): compare two of them, or print one."""
         return dump_state(self.store)
+
+    # -- inspection -------------------------------------------------------------------------
+    def task_assignments(self, user_id: str, app_id: str, task_id: str) -> dict[str, list[tuple[str, str]]]:
+        """Who has which input of a task, without RPCs: worker -> [(input_id, state name)].
+
+        Work handed out comes first, in the order it was handed out, then work a PARTITIONED or FULL task
+        has dealt but not handed out yet (TASK_ASSIGNMENT_PENDING), in source order.
+        """
+        with self.store.lock:
+            task = self._app(user_id, app_id).tasks.get(task_id)
+            if task is None:
+                raise ValueError(f"no task {task_id!r} in {user_id}/{app_id}")
+            workers = list(task.assignment_ids_by_worker)
+            if task.plan is not None:
+                workers += [worker for worker in task.plan.workers() if worker not in workers]
+            pending = Code.Name(Code.TASK_ASSIGNMENT_PENDING)
+            return {
+                worker: [(a.input_id, Code.Name(a.state)) for a in task.of_worker(worker)]
+                + [(input_id, pending) for input_id in (task.plan.inputs_of(worker) if task.plan else [])]
+                for worker in workers
+            }
 
     # -- seeding (what the public API cannot create) -----------------------------------------
     def load_seed(self, source: seed.SeedSource) -> None:

@@ -139,3 +139,19 @@ def test_restoring_a_snapshot_restores_the_planned_work(tasks: TaskClient) -> No
     assert tasks.fake.dump_state() == state
     assert inputs(tasks.start("labeler-1", task_id)) == INPUTS[:10]
     assert tasks.counts(task_id)["labeler-1"] == counts(pending=25)
+
+
+def test_task_assignments_shows_handed_out_then_planned_work_by_worker(tasks: TaskClient) -> None:
+    task_id = tasks.post_task(human_task(["labeler-1", "labeler-2"], strategy="FULL"))
+    assert tasks.fake.task_assignments("owner", "main", task_id) == {
+        worker: [(i, "TASK_ASSIGNMENT_PENDING") for i in INPUTS] for worker in ("labeler-1", "labeler-2")
+    }
+    first = tasks.start("labeler-1", task_id)
+    tasks.submit("labeler-1", task_id, [a.id for a in first[:3]])
+    shown = tasks.fake.task_assignments("owner", "main", task_id)
+    assert shown["labeler-1"] == [(i, "TASK_ASSIGNMENT_SUCCESS") for i in INPUTS[:3]] + [
+        (i, "TASK_ASSIGNMENT_PENDING") for i in INPUTS[3:]
+    ]
+    assert shown["labeler-2"] == [(i, "TASK_ASSIGNMENT_PENDING") for i in INPUTS]
+    with pytest.raises(ValueError, match="no task 'nope' in owner/main"):
+        tasks.fake.task_assignments("owner", "main", "nope")
