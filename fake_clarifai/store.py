@@ -114,7 +114,7 @@ class TaskState(_CopyOnWrite):
     worker_user_ids: frozenset[str] = frozenset()
     reviewer_user_ids: frozenset[str] = frozenset()
     assignments: dict[str, Assignment] = field(default_factory=dict)
-    assignment_ids_by_worker: dict[str, list[str]] = field(default_factory=dict)
+    assignment_ids_by_worker: dict[str, dict[str, None]] = field(default_factory=dict)  # ordered id sets
     assignment_ids_by_input: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # (worker, state) -> ids of that worker's assignments in that state, in the order they entered it
     assignment_ids_by_worker_state: dict[tuple[str, int], dict[str, None]] = field(default_factory=dict)
@@ -140,7 +140,7 @@ class TaskState(_CopyOnWrite):
             start = 0
             for (worker, state), run in groupby(map(_WORKER_AND_STATE, new)):
                 run_ids = new_ids[start : start + len(list(run))]
-                self.assignment_ids_by_worker.setdefault(worker, []).extend(run_ids)
+                self.assignment_ids_by_worker.setdefault(worker, {}).update(dict.fromkeys(run_ids))
                 self.assignment_ids_by_worker_state.setdefault((worker, state), {}).update(dict.fromkeys(run_ids))
                 start += len(run_ids)
             of_input: defaultdict[str, list[str]] = defaultdict(list)
@@ -217,7 +217,7 @@ class TaskState(_CopyOnWrite):
     def remove(self, assignment_id: str) -> Assignment:
         self._own()
         assignment = self.assignments.pop(assignment_id)
-        self.assignment_ids_by_worker[assignment.worker_id].remove(assignment_id)
+        del self.assignment_ids_by_worker[assignment.worker_id][assignment_id]
         del self.assignment_ids_by_worker_state[(assignment.worker_id, assignment.state)][assignment_id]
         remaining = tuple(i for i in self.assignment_ids_by_input[assignment.input_id] if i != assignment_id)
         if remaining:

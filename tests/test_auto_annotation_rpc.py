@@ -268,6 +268,18 @@ def test_a_model_returning_no_mapping_fails_the_task(owner, clarifai_fake):
     assert owner.annotations(task_id=task.id) == []
 
 
+def test_a_score_beyond_the_float32_range_fails_the_task_and_writes_nothing(owner, clarifai_fake):
+    seed_model(clarifai_fake, predict=lambda item: {"water": 10**400})
+
+    task = owner.post_task(docs_task())
+
+    assert task.status.code == TASK_FAILED
+    assert task.status.details.startswith(f"model '{MODEL_ID}' version '{MODEL_VERSION_ID}' failed on input 'in-1': ")
+    assert "OverflowError" in task.status.details
+    assert owner.annotations(task_id=task.id) == []
+    check_invariants(clarifai_fake)
+
+
 def test_inputs_added_to_the_dataset_later_are_annotated_when_added(owner, clarifai_fake):
     later = {"late-1": {"water": 0.75}, "late-2": {"water": 0.2}, "late-3": {"water": 0.8}}
     seed_model(clarifai_fake, predictions={**SCORES, **later})

@@ -582,6 +582,15 @@ def test_delete_removes_tasks_and_their_assignments_and_annotations_keep_their_t
         )
     ).annotation
     assert note.task_id == "t"
+    before = clarifai_fake.dump_state()
+    reused = clarifai_stub.PostTasks(
+        service_pb2.PostTasksRequest(user_app_id=MAIN, tasks=[task(id="t")]), metadata=OWNER
+    )
+    assert_error(
+        reused, Code.TASK_CONFLICT, "tasks[0].id 't' belonged to a deleted task whose annotations still carry it"
+    )
+    assert clarifai_fake.dump_state() == before
+    post(clarifai_stub, task(id="v"))  # a deleted task without annotations frees its id
 
 
 @pytest.mark.parametrize(

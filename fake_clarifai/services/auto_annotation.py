@@ -100,9 +100,10 @@ def annotate(store: Store, app: AppState, task: TaskState, input_ids: Sequence[s
             continue
         try:
             predictions = checked_scores(annotator.model.predict(app.inputs[input_id]))
+            chosen = list(annotations_for(predictions, rules))
         except Exception as error:
             return f"{annotator.name} failed on input '{input_id}': {type(error).__name__}: {error}"
-        planned.extend((input_id, annotation) for annotation in annotations_for(predictions, rules))
+        planned.extend((input_id, annotation) for annotation in chosen)
     stamp = to_timestamp(store.clock.now())
     add_annotations(
         app,

@@ -70,6 +70,12 @@ def post_tasks(ctx: CallContext, request: service_pb2.PostTasksRequest) -> servi
         if task.id:
             check_task_id(task.id, f"tasks[{i}]")
     require_new_ids([task.id for task in request.tasks], app.tasks, "tasks[{i}].id", Code.TASK_CONFLICT, generated=True)
+    for i, task in enumerate(request.tasks):
+        if task.id in app.annotation_ids_by_task:
+            raise ApiError(
+                Code.TASK_CONFLICT,
+                f"tasks[{i}].id '{task.id}' belonged to a deleted task whose annotations still carry it",
+            )
     facts = app_facts(ctx.store, app)
     checked = [validate_task(task, facts, f"tasks[{i}]") for i, task in enumerate(request.tasks)]
     response = service_pb2.MultiTaskResponse()
