@@ -278,7 +278,7 @@ class AppState:
     dataset_ids_by_input: dict[str, tuple[str, ...]] = field(default_factory=dict)
     annotations: dict[str, resources_pb2.Annotation] = field(default_factory=dict)
     annotation_ids_by_input: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    annotation_ids_by_task: dict[str, list[str]] = field(default_factory=dict)
+    annotation_ids_by_task: dict[str, dict[str, None]] = field(default_factory=dict)
     models: dict[str, FakeModel] = field(default_factory=dict)
     workflows: dict[str, FakeWorkflow] = field(default_factory=dict)
     tasks: dict[str, TaskState] = field(default_factory=dict)

@@ -591,6 +591,9 @@ def test_delete_removes_tasks_and_their_assignments_and_annotations_keep_their_t
     )
     assert clarifai_fake.dump_state() == before
     post(clarifai_stub, task(id="v"))  # a deleted task without annotations frees its id
+    delete_note = service_pb2.DeleteAnnotationRequest(user_app_id=MAIN, input_id="in-1", annotation_id="note-1")
+    ok(clarifai_stub.DeleteAnnotation(delete_note, metadata=OWNER))
+    post(clarifai_stub, task(id="t"))  # and so does one whose annotations are all gone
 
 
 @pytest.mark.parametrize(

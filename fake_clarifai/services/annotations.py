@@ -1,7 +1,7 @@
 """Annotations (SPEC §3): PostAnnotations, GetAnnotation, ListAnnotations, PatchAnnotations, DeleteAnnotation(s).
 
 An annotation belongs to an input and to the user who posted it. Indexes kept beside `app.annotations`:
-`annotation_ids_by_input` (tuples) and `annotation_ids_by_task` (lists), both in creation order; every
+`annotation_ids_by_input` (tuples) and `annotation_ids_by_task` (ordered id dicts), both in creation order; every
 write goes through `add_annotations` / `remove_annotations`.
 """
 
@@ -50,7 +50,7 @@ def add_annotations(app: AppState, annotations: Iterable[resources_pb2.Annotatio
         by_input = app.annotation_ids_by_input
         by_input[annotation.input_id] = (*by_input.get(annotation.input_id, ()), annotation.id)
         if annotation.task_id:
-            app.annotation_ids_by_task.setdefault(annotation.task_id, []).append(annotation.id)
+            app.annotation_ids_by_task.setdefault(annotation.task_id, {})[annotation.id] = None
 
 
 def remove_annotations(app: AppState, annotation_ids: Iterable[str]) -> None:
@@ -63,8 +63,12 @@ def remove_annotations(app: AppState, annotation_ids: Iterable[str]) -> None:
             app.annotation_ids_by_input[input_id] = remaining
         else:
             del app.annotation_ids_by_input[input_id]
-    for task_id in {a.task_id for a in removed if a.task_id}:
-        app.annotation_ids_by_task[task_id] = [i for i in app.annotation_ids_by_task[task_id] if i not in gone]
+    for annotation in removed:
+        if annotation.task_id:
+            of_task = app.annotation_ids_by_task[annotation.task_id]
+            del of_task[annotation.id]
+            if not of_task:
+                del app.annotation_ids_by_task[annotation.task_id]
 
 
 def existing_annotation(app: AppState, annotation_id: str, input_id: str, field: str) -> resources_pb2.Annotation:
