@@ -56,9 +56,8 @@ def enter(store: Store, caller: Caller, route: Route, request: object, method: s
             raise ApiError(Code.CONN_DOES_NOT_EXIST, f"app '{app_id}' of user '{user_id}' does not exist")
         raise ApiError(Code.CONN_KEY_INVALID, f"user '{caller.user_id}' has no access to app '{user_id}/{app_id}'")
     ctx.app_state = app
-    if is_member(app, caller.user_id):
-        ctx.is_member = True
-    elif route.grant is None or not route.grant(app, caller.user_id, request):
+    granted = is_member(app, caller.user_id) or (route.grant is not None and route.grant(app, caller.user_id, request))
+    if not granted:
         raise ApiError(Code.CONN_KEY_INVALID, f"user '{caller.user_id}' has no access to app '{user_id}/{app_id}'")
     return ctx
 

@@ -26,7 +26,6 @@ class CallContext:
     caller: Caller
     method: str
     app_state: AppState | None = None
-    is_member: bool = False  # owner or collaborator of app_state (else access came from a grant)
 
     @property
     def app(self) -> AppState:
