@@ -22,9 +22,10 @@ from operator import attrgetter
 from typing import Any
 
 from clarifai_grpc.grpc.api import resources_pb2
+from clarifai_grpc.grpc.api.status import status_pb2
 
 from fake_clarifai.domain.assignment import PartitionPlan
-from fake_clarifai.errors import Code
+from fake_clarifai.errors import Code, describe
 from fake_clarifai.ids import Clock, IdFactory, to_timestamp
 
 Predict = Callable[[resources_pb2.Input], Mapping[str, float]]
@@ -202,6 +203,14 @@ class TaskState(_CopyOnWrite):
         return any(a.worker_id == worker_id for a in self.of_input(input_id)) or (
             self.plan is not None and self.plan.has(worker_id, input_id)
         )
+
+    def set_status(self, code: int, now: float, details: str = "") -> None:
+        """Replace the stored task with a copy in status `code` (the stored proto is never changed in place)."""
+        task = resources_pb2.Task()
+        task.CopyFrom(self.task)
+        task.status.CopyFrom(status_pb2.Status(code=code, description=describe(code), details=details))
+        task.modified_at.CopyFrom(to_timestamp(now))
+        self.task = task
 
     def replace(self, assignment: Assignment) -> None:
         """Store a changed copy of an existing assignment (same id, worker and input)."""

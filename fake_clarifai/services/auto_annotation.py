@@ -53,7 +53,7 @@ def start_auto_annotation(store: Store, app: AppState, task: TaskState, input_id
     """A new auto-annotation task: annotate `input_ids` (the source, in order), then TASK_IDLE or TASK_FAILED."""
     task.runtime = AutoAnnotationRuntime(weakref.ref(store), app.user_id, app.app_id, task.task.id)
     failure = annotate(store, app, task, input_ids)
-    set_task_status(store, task, Code.TASK_FAILED if failure else Code.TASK_IDLE, failure or "")
+    task.set_status(Code.TASK_FAILED if failure else Code.TASK_IDLE, store.clock.now(), failure or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ class AutoAnnotationRuntime:
             return
         failure = annotate(store, app, task, input_ids)
         if failure:
-            set_task_status(store, task, Code.TASK_FAILED, failure)
+            task.set_status(Code.TASK_FAILED, store.clock.now(), failure)
 
     def remove_input(self, input_id: str) -> None:
         """An input left the source: what the task wrote for it stays."""
@@ -156,12 +156,3 @@ def auto_annotation(
         worker=annotator.worker,
         input_level=True,
     )
-
-
-def set_task_status(store: Store, task: TaskState, code: int, details: str) -> None:
-    """Replace the stored task with a copy in status `code` (the stored proto is never changed in place)."""
-    updated = resources_pb2.Task()
-    updated.CopyFrom(task.task)
-    updated.status.CopyFrom(status_pb2.Status(code=code, description=describe(code), details=details))
-    updated.modified_at.CopyFrom(to_timestamp(store.clock.now()))
-    task.task = updated

@@ -131,7 +131,7 @@ def patch_tasks(ctx: CallContext, request: service_pb2.PatchTasksRequest) -> ser
         for i, task in enumerate(request.tasks):
             check_status_only(task, f"tasks[{i}]")
         for task in request.tasks:
-            set_status(ctx, app.tasks[task.id], task.status.code)
+            app.tasks[task.id].set_status(task.status.code, ctx.now())
     else:
         facts = app_facts(ctx.store, app)
         checked = []
@@ -260,14 +260,6 @@ def check_status_only(task: resources_pb2.Task, where: str) -> None:
     if not task.status.code:
         raise invalid(f"{where}.status.code is not set: action 'merge' only changes status")
     check_task_status(task.status.code, where)
-
-
-def set_status(ctx: CallContext, state: TaskState, status_code: int) -> None:
-    task = resources_pb2.Task()
-    task.CopyFrom(state.task)
-    task.status.CopyFrom(status_pb2.Status(code=status_code, description=describe(status_code)))
-    task.modified_at.CopyFrom(ctx.timestamp())
-    state.task = task
 
 
 def _owned(
