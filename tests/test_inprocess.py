@@ -59,7 +59,8 @@ def test_unavailable_beyond_the_retry_budget_reaches_the_caller(stub, clarifai_f
     clarifai_fake.faults.fail_next("GetApp", UNAVAILABLE, times=5)
     with pytest.raises(grpc.RpcError) as raised:
         stub.GetApp(get_app(clarifai_app), metadata=clarifai_metadata)
-    assert (raised.value.code(), raised.value.details()) == (UNAVAILABLE, "fake_clarifai injected UNAVAILABLE for GetApp")
+    assert raised.value.code() == UNAVAILABLE
+    assert raised.value.details() == "fake_clarifai injected UNAVAILABLE for GetApp"
     assert len(clarifai_fake.journal.calls("GetApp")) == 5
 
 
