@@ -38,12 +38,19 @@ from typing import Any, Literal, Protocol
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2, service_pb2_grpc
 from clarifai_grpc.grpc.api.status import status_code_pb2
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from fake_clarifai import strategies
+from fake_clarifai.invariants import check_invariants
+from fake_clarifai.seed import DEFAULT_SEED
+from fake_clarifai.server import FakeClarifai
 
 __all__ = [
     "COUNT_FIELDS",
     "Decision",
     "InputOutcome",
     "Labeler",
+    "LabelingMachine",
     "Order",
     "Reviewer",
     "TeamError",
@@ -284,3 +291,128 @@ def _turn(table: _Table, member: Member) -> bool:
         if not found:
             return taken > 0
     return member.batches_per_round > 0
+
+
+class LabelingMachine(RuleBasedStateMachine):
+    """A `RuleBasedStateMachine` over one labeling task on the default seed's app: subclass it, add your
+    `@rule`s and `@invariant`s, and run it as `TestMine = Mine.TestCase`, or in a test with a fixture's
+    fake: `run_state_machine_as_test(lambda: Mine(clarifai_server))`.
+
+    Each run is one `fake.isolated()` block (entered in `initialize`, left in `teardown`), so it starts
+    from the baseline and leaves nothing behind. Calls go through `self.stub`, an in-process stub (no
+    socket; the same wire). `initialize` posts `inputs` and a task drawn by
+    `strategies.human_tasks(LABELERS, CONCEPTS, reviewer_user_ids=REVIEWERS)`; the rules are the team's
+    (a labeler's batch, a reviewer's decisions) and the owner's (add an input, delete one); after every
+    step `check_invariants(self.fake)` runs and each worker's counts must add up to the work they hold.
+    `self.report` is the `TeamReport` the team's calls fill in.
+    """
+
+    OWNER, APP = "owner", resources_pb2.UserAppIDSet(user_id="owner", app_id="main")
+    LABELERS: Sequence[str] = ("labeler-1", "labeler-2", "labeler-3")
+    REVIEWERS: Sequence[str] = ("reviewer",)
+    CONCEPTS: Sequence[str] = ("water", "sky")
+    _own_fake: FakeClarifai | None = None
+
+    def __init__(self, fake: FakeClarifai | None = None) -> None:
+        super().__init__()
+        self.fake = fake if fake is not None else self._default_fake()
+        self.stub = self.fake.inprocess_stub()
+        self.owner = (("authorization", f"Key {self.OWNER}-pat"),)
+        self.report = TeamReport()
+        self.table: _Table | None = None
+        self.input_ids: list[str] = []
+        self._isolation: Any = None
+
+    @classmethod
+    def _default_fake(cls) -> FakeClarifai:
+        """One fake for the machine classes that are given none, seeded with DEFAULT_SEED (never started:
+        the in-process channel needs no server)."""
+        if LabelingMachine._own_fake is None:
+            fake = FakeClarifai()
+            fake.load_seed(DEFAULT_SEED)
+            fake.save_baseline()
+            LabelingMachine._own_fake = fake
+        return LabelingMachine._own_fake
+
+    @initialize(
+        inputs=strategies.input_ids(min_size=1, max_size=12),
+        task=st.deferred(
+            lambda: strategies.human_tasks(
+                LabelingMachine.LABELERS, LabelingMachine.CONCEPTS, reviewer_user_ids=LabelingMachine.REVIEWERS
+            )
+        ),
+    )
+    def post_inputs_and_task(self, inputs: list[str], task: resources_pb2.Task) -> None:
+        self._isolation = self.fake.isolated()
+        self._isolation.__enter__()
+        self.input_ids = list(inputs)
+        self._owner_call(
+            "PostInputs", service_pb2.PostInputsRequest(user_app_id=self.APP, inputs=[_text_input(i) for i in inputs])
+        )
+        response = self._owner_call("PostTasks", service_pb2.PostTasksRequest(user_app_id=self.APP, tasks=[task]))
+        self.task = response.tasks[0]
+        self.table = _Table(self.stub, self.APP, self.task.id, self.report)
+
+    @rule(data=st.data())
+    def a_labeler_takes_a_batch(self, data: Any) -> None:
+        worker = data.draw(st.sampled_from([w.user.id for w in self.task.worker.workers]), label="labeler")
+        concepts = data.draw(st.lists(st.sampled_from(list(self.CONCEPTS)), min_size=1, unique=True), label="labels")
+        _label(self._table(), Labeler(worker, answer=lambda _: dict.fromkeys(concepts, 1.0)))
+
+    @rule(data=st.data())
+    def a_reviewer_decides_a_batch(self, data: Any) -> None:
+        reviewers = [user.id for user in self.task.review.users]
+        if not reviewers:
+            return
+        reviewer = data.draw(st.sampled_from(reviewers), label="reviewer")
+        decision: Decision = data.draw(st.sampled_from(list(_DECISIONS)), label="decision")
+        _review(self._table(), Reviewer(reviewer, decide=lambda _: decision))
+
+    @rule(input_id=strategies.input_ids(min_size=1, max_size=1))
+    def the_owner_adds_an_input(self, input_id: list[str]) -> None:
+        if input_id[0] in self.input_ids:
+            return
+        self._owner_call(
+            "PostInputs", service_pb2.PostInputsRequest(user_app_id=self.APP, inputs=[_text_input(input_id[0])])
+        )
+        self.input_ids.append(input_id[0])
+
+    @rule(data=st.data())
+    def the_owner_deletes_an_input(self, data: Any) -> None:
+        if not self.input_ids:
+            return
+        input_id = data.draw(st.sampled_from(self.input_ids), label="deleted")
+        self._owner_call("DeleteInputs", service_pb2.DeleteInputsRequest(user_app_id=self.APP, ids=[input_id]))
+        self.input_ids.remove(input_id)
+
+    @invariant()
+    def the_fake_is_consistent(self) -> None:
+        if self.table is not None:
+            check_invariants(self.fake)
+
+    @invariant()
+    def the_counts_add_up(self) -> None:
+        if self.table is None:
+            return
+        held = self.fake.task_assignments(self.OWNER, self.APP.app_id, self.task.id)
+        counted = {worker: sum(counts.values()) for worker, counts in self.table.count(self.owner).items()}
+        expected = {w.user.id: len(held.get(w.user.id, [])) for w in self.task.worker.workers}
+        assert counted == expected, f"GetTaskInputCount totals {counted} != assignments held {expected}"
+
+    def teardown(self) -> None:
+        if self._isolation is not None:
+            self._isolation.__exit__(None, None, None)
+
+    def _table(self) -> _Table:
+        assert self.table is not None, "initialize posts the task first"
+        return self.table
+
+    def _owner_call(self, method: str, request: Any) -> Any:
+        response = getattr(self.stub, method)(request, metadata=self.owner)
+        if response.status.code != status_code_pb2.SUCCESS:
+            raise TeamError(f"{method} by {self.OWNER} answered {response.status.code} {response.status.details!r}")
+        return response
+
+
+def _text_input(input_id: str) -> resources_pb2.Input:
+    return resources_pb2.Input(id=input_id, data=resources_pb2.Data(text=resources_pb2.Text(raw=input_id)))
