@@ -55,10 +55,12 @@ __all__ = [
     "Reviewer",
     "TeamError",
     "TeamReport",
+    "call_ok",
     "drawn",
     "play",
     "round_robin",
     "shuffled",
+    "text_input",
 ]
 
 Decision = Literal["approve", "reject", "request_changes"]
@@ -78,6 +80,19 @@ _DECISIONS: dict[str, tuple[int, str, Any]] = {
 
 class TeamError(AssertionError):
     """A call of the team did not succeed: names the member, the call and the status."""
+
+
+def call_ok(stub: service_pb2_grpc.V2Stub, method: str, request: Any, metadata: Metadata, who: str = "owner") -> Any:
+    """`stub.<method>(request)` with `metadata`; its response, or `TeamError` naming `who` unless SUCCESS."""
+    response = getattr(stub, method)(request, metadata=metadata)
+    if response.status.code != status_code_pb2.SUCCESS:
+        raise TeamError(f"{method} by {who} answered {response.status.code} {response.status.details!r}")
+    return response
+
+
+def text_input(input_id: str) -> resources_pb2.Input:
+    """An input with text data (its id), for PostInputs."""
+    return resources_pb2.Input(id=input_id, data=resources_pb2.Data(text=resources_pb2.Text(raw=input_id)))
 
 
 def _water(input_id: str) -> Mapping[str, float]:
@@ -203,18 +218,16 @@ class _Table:
 
     def count(self, metadata: Metadata) -> dict[str, dict[str, int]]:
         request = service_pb2.GetTaskCountRequest(user_app_id=self.app, task_id=self.task_id)
-        response = self._check("owner", "GetTaskInputCount", self.stub.GetTaskInputCount(request, metadata=metadata))
+        response = self._check("owner", "GetTaskInputCount", request, metadata)
         return {entry.worker.user.id: {f: getattr(entry, f) for f in COUNT_FIELDS} for entry in response.counts}
 
     def _ok(self, member: Member, method: str, request: Any) -> Any:
         metadata = (("authorization", f"Key {member.pat or member.user_id + '-pat'}"),)
-        return self._check(member.user_id, method, getattr(self.stub, method)(request, metadata=metadata))
+        return self._check(member.user_id, method, request, metadata)
 
-    def _check(self, who: str, method: str, response: Any) -> Any:
+    def _check(self, who: str, method: str, request: Any, metadata: Metadata) -> Any:
         self.report.calls += 1
-        if response.status.code != status_code_pb2.SUCCESS:
-            raise TeamError(f"{method} by {who} answered {response.status.code} {response.status.details!r}")
-        return response
+        return call_ok(self.stub, method, request, metadata, who)
 
     def _seen(self, assignment: resources_pb2.TaskAssignment) -> None:
         state = status_code_pb2.StatusCode.Name(assignment.status.code)
@@ -347,7 +360,7 @@ class LabelingMachine(RuleBasedStateMachine):
         self._isolation.__enter__()
         self.input_ids = list(inputs)
         self._owner_call(
-            "PostInputs", service_pb2.PostInputsRequest(user_app_id=self.APP, inputs=[_text_input(i) for i in inputs])
+            "PostInputs", service_pb2.PostInputsRequest(user_app_id=self.APP, inputs=[text_input(i) for i in inputs])
         )
         response = self._owner_call("PostTasks", service_pb2.PostTasksRequest(user_app_id=self.APP, tasks=[task]))
         self.task = response.tasks[0]
@@ -373,7 +386,7 @@ class LabelingMachine(RuleBasedStateMachine):
         if input_id[0] in self.input_ids:
             return
         self._owner_call(
-            "PostInputs", service_pb2.PostInputsRequest(user_app_id=self.APP, inputs=[_text_input(input_id[0])])
+            "PostInputs", service_pb2.PostInputsRequest(user_app_id=self.APP, inputs=[text_input(input_id[0])])
         )
         self.input_ids.append(input_id[0])
 
@@ -408,11 +421,4 @@ class LabelingMachine(RuleBasedStateMachine):
         return self.table
 
     def _owner_call(self, method: str, request: Any) -> Any:
-        response = getattr(self.stub, method)(request, metadata=self.owner)
-        if response.status.code != status_code_pb2.SUCCESS:
-            raise TeamError(f"{method} by {self.OWNER} answered {response.status.code} {response.status.details!r}")
-        return response
-
-
-def _text_input(input_id: str) -> resources_pb2.Input:
-    return resources_pb2.Input(id=input_id, data=resources_pb2.Data(text=resources_pb2.Text(raw=input_id)))
+        return call_ok(self.stub, method, request, self.owner, self.OWNER)
