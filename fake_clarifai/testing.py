@@ -334,6 +334,7 @@ class LabelingMachine(RuleBasedStateMachine):
         self.report = TeamReport()
         self.table: _Table | None = None
         self.input_ids: list[str] = []
+        self.deleted: set[str] = set()
         self._isolation: Any = None
 
     @classmethod
@@ -397,18 +398,16 @@ class LabelingMachine(RuleBasedStateMachine):
         input_id = data.draw(st.sampled_from(self.input_ids), label="deleted")
         self._owner_call("DeleteInputs", service_pb2.DeleteInputsRequest(user_app_id=self.APP, ids=[input_id]))
         self.input_ids.remove(input_id)
+        self.deleted.add(input_id)
 
     @invariant()
     def the_fake_is_consistent(self) -> None:
-        if self.table is not None:
-            check_invariants(self.fake)
+        check_invariants(self.fake)
 
     @invariant()
     def the_counts_add_up(self) -> None:
-        if self.table is None:
-            return
         held = self.fake.task_assignments(self.OWNER, self.APP.app_id, self.task.id)
-        counted = {worker: sum(counts.values()) for worker, counts in self.table.count(self.owner).items()}
+        counted = {worker: sum(counts.values()) for worker, counts in self._table().count(self.owner).items()}
         expected = {w.user.id: len(held.get(w.user.id, [])) for w in self.task.worker.workers}
         assert counted == expected, f"GetTaskInputCount totals {counted} != assignments held {expected}"
 

@@ -186,9 +186,8 @@ class LabelingWithTwoKindsOfConcepts(LabelingMachine):
 
     @rule()
     def the_owner_reads_the_annotation_counts(self) -> None:
-        if self.table is not None:
-            request = service_pb2.GetTaskCountRequest(user_app_id=self.APP, task_id=self.task.id)
-            call_ok(self.stub, "GetTaskAnnotationCount", request, self.owner)
+        request = service_pb2.GetTaskCountRequest(user_app_id=self.APP, task_id=self.task.id)
+        call_ok(self.stub, "GetTaskAnnotationCount", request, self.owner)
 
     @invariant()
     def nobody_labeled_an_input_twice_in_one_pass(self) -> None:
