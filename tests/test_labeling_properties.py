@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -179,6 +180,27 @@ def test_any_world_with_owner_events_keeps_the_fake_consistent(
         assert {w: sum(c.values()) for w, c in report.counts.items()} == {
             w: len(held.get(w, [])) for w in report.counts
         }
+
+
+@pytest.mark.xfail(strict=True, reason="found by LabelingMachine: request-changes revives work on a deleted input")
+def test_request_changes_on_a_deleted_input_does_not_hand_it_out_again(clarifai_fake, clarifai_inprocess_stub):
+    stub, app = clarifai_inprocess_stub, resources_pb2.UserAppIDSet(user_id="owner", app_id="main")
+    review = resources_pb2.TaskReview(strategy="MANUAL", users=[resources_pb2.User(id="reviewer")])
+    worker = resources_pb2.TaskWorker(
+        strategy="DYNAMIC", workers=[resources_pb2.Worker(user=resources_pb2.User(id="labeler-1"))]
+    )
+    task_id = post(stub, app, ["a"], labeling_task(worker, review))
+    play(stub, app, task_id, [Labeler("labeler-1")], owner_metadata=OWNER)
+    call_ok(stub, "DeleteInputs", service_pb2.DeleteInputsRequest(user_app_id=app, ids=["a"]), OWNER)
+    play(
+        stub,
+        app,
+        task_id,
+        [Reviewer("reviewer", decide=lambda _: "request_changes")],
+        owner_metadata=OWNER,
+        max_rounds=1,
+    )
+    check_invariants(clarifai_fake)
 
 
 class LabelingWithTwoKindsOfConcepts(LabelingMachine):
