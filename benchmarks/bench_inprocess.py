@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from fake_clarifai import FakeClarifai
 from fake_clarifai.seed import DEFAULT_SEED
-from fake_clarifai.testing import Labeler, play, round_robin, shuffled
+from fake_clarifai.testing import Labeler, Order, TeamReport, play, round_robin, shuffled
 
 TARGET = 10.0
 APP = resources_pb2.UserAppIDSet(user_id="owner", app_id="main")
@@ -47,17 +47,16 @@ def post_task(fake: FakeClarifai, workers_per_input: int) -> str:
     return str(call_ok(fake, "PostTasks", request, "owner-pat").tasks[0].id)
 
 
+def drain(stub: service_pb2_grpc.V2Stub, task_id: str, order: Order, max_rounds: int) -> TeamReport:
+    team = [Labeler(user) for user in LABELERS]
+    return play(
+        stub, APP, task_id, team, owner_metadata=FakeClarifai.metadata("owner-pat"), order=order, max_rounds=max_rounds
+    )
+
+
 def labeling_round(stub: service_pb2_grpc.V2Stub, task_id: str) -> int:
     """The 40 calls; returns how many were made."""
-    report = play(
-        stub,
-        APP,
-        task_id,
-        [Labeler(user) for user in LABELERS],
-        owner_metadata=FakeClarifai.metadata("owner-pat"),
-        order=round_robin,
-        max_rounds=1,
-    )
+    report = drain(stub, task_id, round_robin, 1)
     for _ in range(3):
         stub.GetTaskInputCount(
             service_pb2.GetTaskCountRequest(user_app_id=APP, task_id=task_id),
@@ -95,14 +94,7 @@ def property_seconds(fake: FakeClarifai, stub: service_pb2_grpc.V2Stub) -> float
         with fake.isolated():
             add_inputs(fake, 30)
             task_id = post_task(fake, workers_per_input)
-            report = play(
-                stub,
-                APP,
-                task_id,
-                [Labeler(u) for u in LABELERS],
-                owner_metadata=FakeClarifai.metadata("owner-pat"),
-                order=shuffled(rng),
-            )
+            report = drain(stub, task_id, shuffled(rng), 100)
             assert report.finished and report.total("success") == 30 * workers_per_input
 
     start = time.perf_counter()

@@ -5,8 +5,8 @@ the stub's serializer, hands the bytes to `FakeV2Servicer.serve` — the very wr
 reaches, so auth, injected faults, the journal and the error mapping are the same — and parses the
 answer with the stub's deserializer. A call that ends with a gRPC status raises a `grpc.RpcError` that is
 also a `grpc.Call` (`code()`, `details()`), as grpc's own channel does. Supported: `__call__`,
-`with_call` and `future` of unary calls (`timeout`, `metadata`; `credentials`, `wait_for_ready` and
-`compression` are accepted and have nothing to do in-process), server-streaming calls (the fake answers
+`with_call` and `future` of unary calls (`timeout`, `metadata`; other keywords such as `credentials`,
+`wait_for_ready` and `compression` are accepted and have nothing to do in-process), server-streaming calls (the fake answers
 one message), and client-streaming calls (their requests are not read, as on the loopback server).
 
 Like the channels `ClarifaiChannel` makes, it follows the retry policy of `clarifai_channel.grpc_json_config`
@@ -211,36 +211,18 @@ class _Method:
 
 class _UnaryUnary(_Method, grpc.UnaryUnaryMultiCallable):
     def __call__(
-        self,
-        request: Any,
-        timeout: float | None = None,
-        metadata: MetadataPairs | None = None,
-        credentials: grpc.CallCredentials | None = None,
-        wait_for_ready: bool | None = None,
-        compression: grpc.Compression | None = None,
+        self, request: Any, timeout: float | None = None, metadata: MetadataPairs | None = None, **_: Any
     ) -> Any:
         return self._call(request, timeout, metadata).result()
 
     def with_call(
-        self,
-        request: Any,
-        timeout: float | None = None,
-        metadata: MetadataPairs | None = None,
-        credentials: grpc.CallCredentials | None = None,
-        wait_for_ready: bool | None = None,
-        compression: grpc.Compression | None = None,
+        self, request: Any, timeout: float | None = None, metadata: MetadataPairs | None = None, **_: Any
     ) -> tuple[Any, grpc.Call]:
         outcome = self._call(request, timeout, metadata)
         return outcome.result(), outcome
 
     def future(
-        self,
-        request: Any,
-        timeout: float | None = None,
-        metadata: MetadataPairs | None = None,
-        credentials: grpc.CallCredentials | None = None,
-        wait_for_ready: bool | None = None,
-        compression: grpc.Compression | None = None,
+        self, request: Any, timeout: float | None = None, metadata: MetadataPairs | None = None, **_: Any
     ) -> grpc.Future:
         self._channel.check_open()
         return _Pending(self._channel.pool().submit(self._finish, request, timeout, metadata))
@@ -248,13 +230,7 @@ class _UnaryUnary(_Method, grpc.UnaryUnaryMultiCallable):
 
 class _UnaryStream(_Method, grpc.UnaryStreamMultiCallable):
     def __call__(
-        self,
-        request: Any,
-        timeout: float | None = None,
-        metadata: MetadataPairs | None = None,
-        credentials: grpc.CallCredentials | None = None,
-        wait_for_ready: bool | None = None,
-        compression: grpc.Compression | None = None,
+        self, request: Any, timeout: float | None = None, metadata: MetadataPairs | None = None, **_: Any
     ) -> Iterator[Any]:
         return iter([self._call(request, timeout, metadata).result()])
 
@@ -265,6 +241,21 @@ class _StreamUnary(_UnaryUnary, grpc.StreamUnaryMultiCallable):
 
 class _StreamStream(_UnaryStream, grpc.StreamStreamMultiCallable):
     """A bidirectional call: its requests are not read; the one answer comes as a stream."""
+
+
+def _factory(kind: type[_Method]) -> Callable[..., Any]:
+    """A `grpc.Channel` method making `kind` for a path (the `_registered_method` flag has no use here)."""
+
+    def make(
+        self: InProcessChannel,
+        method: str,
+        request_serializer: Serializer = None,
+        response_deserializer: Deserializer = None,
+        _registered_method: bool | None = False,
+    ) -> _Method:
+        return kind(self, method, request_serializer, response_deserializer)
+
+    return make
 
 
 class InProcessChannel(grpc.Channel):
@@ -288,41 +279,10 @@ class InProcessChannel(grpc.Channel):
         if self._closed:
             raise ValueError("Cannot invoke RPC: Channel closed!")
 
-    def unary_unary(
-        self,
-        method: str,
-        request_serializer: Serializer = None,
-        response_deserializer: Deserializer = None,
-        _registered_method: bool | None = False,
-    ) -> grpc.UnaryUnaryMultiCallable:
-        return _UnaryUnary(self, method, request_serializer, response_deserializer)
-
-    def unary_stream(
-        self,
-        method: str,
-        request_serializer: Serializer = None,
-        response_deserializer: Deserializer = None,
-        _registered_method: bool | None = False,
-    ) -> grpc.UnaryStreamMultiCallable:
-        return _UnaryStream(self, method, request_serializer, response_deserializer)
-
-    def stream_unary(
-        self,
-        method: str,
-        request_serializer: Serializer = None,
-        response_deserializer: Deserializer = None,
-        _registered_method: bool | None = False,
-    ) -> grpc.StreamUnaryMultiCallable:
-        return _StreamUnary(self, method, request_serializer, response_deserializer)
-
-    def stream_stream(
-        self,
-        method: str,
-        request_serializer: Serializer = None,
-        response_deserializer: Deserializer = None,
-        _registered_method: bool | None = False,
-    ) -> grpc.StreamStreamMultiCallable:
-        return _StreamStream(self, method, request_serializer, response_deserializer)
+    unary_unary = _factory(_UnaryUnary)
+    unary_stream = _factory(_UnaryStream)
+    stream_unary = _factory(_StreamUnary)
+    stream_stream = _factory(_StreamStream)
 
     def subscribe(self, callback: Callable[[grpc.ChannelConnectivity], None], try_to_connect: bool = False) -> None:
         callback(grpc.ChannelConnectivity.READY)

@@ -16,6 +16,7 @@ import pytest
 from clarifai_grpc.grpc.api import service_pb2_grpc
 
 from fake_clarifai import Clock, FakeClarifai
+from fake_clarifai.plugin import _seeded_server
 from fake_clarifai.seed import DEFAULT_SEED
 
 __all__ = ["clarifai_fake", "clarifai_stub", "seeded_fake_server", "seeded_fake_stubs"]
@@ -26,11 +27,7 @@ _LOOPBACK_RECORDS: dict[tuple[str, str], Any] = {}
 
 @pytest.fixture(scope="session")
 def seeded_fake_server() -> Iterator[FakeClarifai]:
-    fake = FakeClarifai(seed=17, clock=Clock(start=1_700_000_000)).start()
-    fake.load_seed(DEFAULT_SEED)
-    fake.save_baseline()
-    yield fake
-    fake.stop()
+    yield from _seeded_server(FakeClarifai(seed=17, clock=Clock(start=1_700_000_000)), DEFAULT_SEED)
 
 
 @pytest.fixture
