@@ -6,8 +6,9 @@ reaches, so auth, injected faults, the journal and the error mapping are the sam
 answer with the stub's deserializer. A call that ends with a gRPC status raises a `grpc.RpcError` that is
 also a `grpc.Call` (`code()`, `details()`), as grpc's own channel does. Supported: `__call__`,
 `with_call` and `future` of unary calls (`timeout`, `metadata`; other keywords such as `credentials`,
-`wait_for_ready` and `compression` are accepted and have nothing to do in-process), server-streaming calls (the fake answers
-one message), and client-streaming calls (their requests are not read, as on the loopback server).
+`wait_for_ready` and `compression` are accepted and have nothing to do in-process), server-streaming
+calls (the fake answers one message), and client-streaming calls (their requests are not read, as on the
+loopback server).
 
 Like the channels `ClarifaiChannel` makes, it follows the retry policy of `clarifai_channel.grpc_json_config`
 (up to `maxAttempts` attempts while the status is retryable, e.g. UNAVAILABLE), without the backoff waits.
