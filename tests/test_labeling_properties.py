@@ -16,7 +16,7 @@ from fake_clarifai import scenarios
 from fake_clarifai import strategies as cs
 from fake_clarifai.domain.assignment import effective_wpi, partition_quotas
 from fake_clarifai.invariants import check_invariants
-from fake_clarifai.testing import Labeler, LabelingMachine, Reviewer, call_ok, drawn, play, text_input
+from fake_clarifai.testing import Labeler, LabelingMachine, Reviewer, call_ok, drawn, play, shuffled, text_input
 
 LABELERS = ["labeler-1", "labeler-2", "labeler-3"]
 OWNER = (("authorization", "Key owner-pat"),)
@@ -230,3 +230,26 @@ def test_the_state_machine_base_runs_on_the_session_server_and_leaves_it_as_it_w
 
 TestLabelingMachineOnItsOwnFake = LabelingMachine.TestCase
 TestLabelingMachineOnItsOwnFake.settings = settings(max_examples=10, stateful_step_count=15, deadline=None)
+
+
+def test_the_same_seed_plays_the_same_calls_and_another_seed_may_not(clarifai_fake, clarifai_inprocess_stub):
+    stub, app = clarifai_inprocess_stub, resources_pb2.UserAppIDSet(user_id="owner", app_id="main")
+    worker = resources_pb2.TaskWorker(
+        strategy="DYNAMIC", workers=[resources_pb2.Worker(user=resources_pb2.User(id=w)) for w in LABELERS]
+    )
+    review = resources_pb2.TaskReview(strategy="MANUAL", users=[resources_pb2.User(id="reviewer")])
+    task_id = post(stub, app, [f"in-{n}" for n in range(25)], labeling_task(worker, review))
+    base = clarifai_fake.snapshot()
+    team = [
+        *(Labeler(w) for w in LABELERS),
+        Reviewer("reviewer", decide=lambda a: "reject" if a.input.id < "in-2" else "approve"),
+    ]
+
+    def calls_with(seed: int) -> list[tuple[str | None, str, int]]:
+        clarifai_fake.restore(base)
+        clarifai_fake.journal.clear()
+        play(stub, app, task_id, team, owner_metadata=OWNER, order=shuffled(seed))
+        return [(c.user_id, c.method, getattr(c.request, "action", -1)) for c in clarifai_fake.journal]
+
+    assert calls_with(5) == calls_with(5)
+    assert len({tuple(calls_with(seed)) for seed in range(5)}) > 1
