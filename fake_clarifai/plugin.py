@@ -5,6 +5,10 @@ Seed your own baseline with the `clarifai_seed_file` ini key, the `--clarifai-se
 overriding the session-scoped `clarifai_seed` fixture (a dict or a path).
 The default identity (`clarifai_metadata`, `clarifai_app`) is the seed's first user's first PAT and
 that user's first app.
+Hypothesis tests take the session-scoped fixtures (`clarifai_server`, `clarifai_session_stub` or
+`clarifai_session_inprocess_stub`, `clarifai_session_metadata`, `clarifai_session_app`) and isolate each
+example with `with clarifai_server.isolated():`, so hypothesis' function-scoped-fixture check has nothing
+to object to.
 """
 
 from __future__ import annotations
@@ -85,16 +89,34 @@ def clarifai_channel(clarifai_server: FakeClarifai) -> grpc.Channel:
 
 
 @pytest.fixture(scope="session")
-def _clarifai_session_stub(clarifai_channel: grpc.Channel) -> service_pb2_grpc.V2Stub:
+def clarifai_session_stub(clarifai_channel: grpc.Channel) -> service_pb2_grpc.V2Stub:
+    """A `V2Stub` on `clarifai_channel`, with no reset: for hypothesis tests, one
+    `with clarifai_server.isolated():` block per example."""
     return service_pb2_grpc.V2Stub(clarifai_channel)
 
 
 @pytest.fixture
 def clarifai_stub(
-    clarifai_fake: FakeClarifai, _clarifai_session_stub: service_pb2_grpc.V2Stub
+    clarifai_fake: FakeClarifai, clarifai_session_stub: service_pb2_grpc.V2Stub
 ) -> service_pb2_grpc.V2Stub:
     """A `V2Stub` on the fake; the fake is reset for this test."""
-    return _clarifai_session_stub
+    return clarifai_session_stub
+
+
+@pytest.fixture(scope="session")
+def clarifai_session_inprocess_stub(clarifai_server: FakeClarifai) -> Iterator[service_pb2_grpc.V2Stub]:
+    """A `V2Stub` over `clarifai_server.inprocess_channel()` (no socket; same wire), with no reset."""
+    channel = clarifai_server.inprocess_channel()
+    yield service_pb2_grpc.V2Stub(channel)
+    channel.close()
+
+
+@pytest.fixture
+def clarifai_inprocess_stub(
+    clarifai_fake: FakeClarifai, clarifai_session_inprocess_stub: service_pb2_grpc.V2Stub
+) -> service_pb2_grpc.V2Stub:
+    """Like `clarifai_stub`, over the in-process channel; the fake is reset for this test."""
+    return clarifai_session_inprocess_stub
 
 
 @pytest.fixture(scope="session")
@@ -102,16 +124,30 @@ def clarifai_identity(clarifai_seed: SeedSource) -> DefaultIdentity:
     return default_identity(clarifai_seed)
 
 
-@pytest.fixture
-def clarifai_metadata(clarifai_fake: FakeClarifai, clarifai_identity: DefaultIdentity) -> Metadata:
-    """`(("authorization", "Key <PAT>"),)` for the default user."""
+@pytest.fixture(scope="session")
+def clarifai_session_metadata(clarifai_identity: DefaultIdentity) -> Metadata:
+    """`(("authorization", "Key <PAT>"),)` for the default user, session-scoped (no reset)."""
     return FakeClarifai.metadata(clarifai_identity.pat)
 
 
 @pytest.fixture
-def clarifai_app(clarifai_fake: FakeClarifai, clarifai_identity: DefaultIdentity) -> resources_pb2.UserAppIDSet:
-    """The default user's default app, as a `UserAppIDSet`."""
+def clarifai_metadata(clarifai_fake: FakeClarifai, clarifai_session_metadata: Metadata) -> Metadata:
+    """`(("authorization", "Key <PAT>"),)` for the default user."""
+    return clarifai_session_metadata
+
+
+@pytest.fixture(scope="session")
+def clarifai_session_app(clarifai_identity: DefaultIdentity) -> resources_pb2.UserAppIDSet:
+    """The default user's default app, as a `UserAppIDSet`, session-scoped (no reset)."""
     return resources_pb2.UserAppIDSet(user_id=clarifai_identity.user_id, app_id=clarifai_identity.app_id)
+
+
+@pytest.fixture
+def clarifai_app(
+    clarifai_fake: FakeClarifai, clarifai_session_app: resources_pb2.UserAppIDSet
+) -> resources_pb2.UserAppIDSet:
+    """The default user's default app, as a `UserAppIDSet`."""
+    return clarifai_session_app
 
 
 @pytest.fixture(scope="session")

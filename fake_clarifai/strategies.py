@@ -13,16 +13,19 @@ Ids and configurations::
     def test_every_input_is_labelled(inputs, config):
         ...  # config.workers, config.workers_per_input, config.weights (None = EVENLY)
 
-Whole tasks for PostTasks, over the seeded users and concepts::
+Whole tasks for PostTasks, over the seeded users and concepts, each example from the baseline (the
+session-scoped fixtures and `clarifai_server.isolated()`; see the README's "Property-based tests")::
 
     @given(cs.human_tasks(["labeler-1", "labeler-2", "labeler-3"], ["water", "sky"]))
-    def test_post_tasks(clarifai_stub, clarifai_metadata, clarifai_app, task):
-        response = clarifai_stub.PostTasks(
-            service_pb2.PostTasksRequest(user_app_id=clarifai_app, tasks=[task]), metadata=clarifai_metadata
-        )
+    def test_post_tasks(clarifai_server, clarifai_session_stub, clarifai_session_metadata, clarifai_session_app, task):
+        with clarifai_server.isolated():
+            response = clarifai_session_stub.PostTasks(
+                service_pb2.PostTasksRequest(user_app_id=clarifai_session_app, tasks=[task]),
+                metadata=clarifai_session_metadata,
+            )
 
-(With function-scoped fixtures such as `clarifai_fake`, which resets per test rather than per example,
-reset it inside the test body or pass `settings(suppress_health_check=[HealthCheck.function_scoped_fixture])`.)
+Whole worlds (inputs, datasets, a task, the team and its policies) and owner events are in
+`fake_clarifai.scenarios`.
 
 Weights are floats because `partitioned_strategy_info.weights` is a `google.protobuf.Struct`, whose
 numbers are doubles. The share rule (SPEC §4): no worker may have more than `1/workers_per_input` of the

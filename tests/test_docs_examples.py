@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from app_rpc import Code, ok
+from both_channels import *  # noqa: F403 (the fixtures that run each test over both channels)
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_code_pb2, status_pb2
 from google.protobuf.struct_pb2 import Struct

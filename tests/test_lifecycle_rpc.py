@@ -5,6 +5,7 @@ illegal transitions refused with the SPEC's codes and nothing changed."""
 from __future__ import annotations
 
 import pytest
+from both_channels import *  # noqa: F403 (the fixtures that run each test over both channels)
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_code_pb2
 from lifecycle_client import (
