@@ -10,7 +10,7 @@ from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_code_pb2
 
 from fake_clarifai import Clock, FakeClarifai
-from fake_clarifai.journal import Journal
+from fake_clarifai.journal import Journal, Kept
 from fake_clarifai.services import ROUTES, Route
 
 SUCCESS = status_code_pb2.SUCCESS
@@ -170,8 +170,9 @@ def test_the_journal_is_bounded_in_bytes_dropping_the_oldest_calls_first():
 
 def test_the_newest_call_is_kept_even_over_the_byte_limit():
     journal = Journal(byte_limit=0)
-    journal.record("PostApps", None, None, None, grpc.StatusCode.OK, None, 0.0, None)
-    journal.record("PostApps", None, None, None, grpc.StatusCode.OK, "bob", 1.0, None)
+    kept = Kept(service_pb2.PostAppsRequest, b"\x0a\x00")
+    journal.record("PostApps", kept, None, None, grpc.StatusCode.OK, "alice", 0.0, None)
+    journal.record("PostApps", kept, None, None, grpc.StatusCode.OK, "bob", 1.0, None)
     assert ([c.user_id for c in journal], journal.dropped) == (["bob"], 1)
 
 
