@@ -433,6 +433,7 @@ class _Handler(BaseHTTPRequestHandler):
         if code == HTTPStatus.NOT_IMPLEMENTED and self.command and not hasattr(self, f"do_{self.command}"):
             text = f"the gateway serves {', '.join(v.upper() for v in VERBS)}, not {cap(self.command)}"
         self.close_connection = True
+        self.request_version = self.protocol_version  # an unparsed request line leaves HTTP/0.9: no headers
         self._send(code, {"code": grpc_code.value[0], "message": text, "details": []})
 
     def log_message(self, format: str, *args: Any) -> None:
