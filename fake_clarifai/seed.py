@@ -66,6 +66,10 @@ def read_seed(source: SeedSource) -> tuple[dict[str, Any], str]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise SeedError("$", f"cannot read the file: {error.strerror or error}", str(path)) from error
+    except UnicodeDecodeError as error:
+        raise SeedError(
+            "$", f"not UTF-8: byte {error.object[error.start]:#04x} at offset {error.start}", str(path)
+        ) from error
     except json.JSONDecodeError as error:
         raise SeedError("$", f"not JSON: {error.msg} at line {error.lineno} column {error.colno}", str(path)) from error
     if not isinstance(document, dict):

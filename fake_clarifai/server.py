@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping, Sequence
 from concurrent import futures
 from dataclasses import replace
@@ -28,6 +29,19 @@ from fake_clarifai.wire import FakeV2Servicer, handlers
 Metadata = tuple[tuple[str, str], ...]
 
 _REQ_ID_STREAM = 1 << 64  # mixed into the seed of the req_id generator, so it differs from the ids' one
+
+
+def refuse_taken_port(host: str, port: int) -> None:
+    """OSError in one line when another process listens on `host:port` (before gRPC logs its own lines)."""
+    if port == 0:
+        return
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a TIME_WAIT leftover is no conflict
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise OSError(error.errno, f"fake_clarifai cannot bind {host}:{port}: {error.strerror}") from None
 
 
 class FakeClarifai:
@@ -102,6 +116,7 @@ class FakeClarifai:
         )
         server.add_generic_rpc_handlers(handlers(self.servicer))
         address = f"{self.host}:{self._requested_port}"
+        refuse_taken_port(self.host, self._requested_port)
         if self.tls:
             self._certificate = issue(certificate_names(self.host))
             port = server.add_secure_port(address, self._certificate.server_credentials())
@@ -111,21 +126,21 @@ class FakeClarifai:
             self._release_certificate()
             raise OSError(f"fake_clarifai could not bind {address}")
         server.start()
-        self._server, self._port = server, port
-        self.starts += 1
         if self._http_port is not None:
             try:
                 self.start_http(self._http_port)
-            except OSError as error:
-                self.stop()
-                raise OSError(
-                    error.errno, f"fake_clarifai could not bind {self.host}:{self._http_port}: {error.strerror}"
-                ) from error
+            except OSError:
+                server.stop(None).wait()
+                self._release_certificate()
+                raise
+        self._server, self._port = server, port
+        self.starts += 1
         return self
 
     def start_http(self, port: int = 0) -> str:
         """Serve the JSON/HTTP gateway (`fake_clarifai.gateway`) on `port` too; returns its base URL."""
         if self._gateway is None:
+            refuse_taken_port(self.host, port)
             self._gateway = Gateway(self.servicer, self.host, port, self._gateway_limits)
         return self.http_url
 

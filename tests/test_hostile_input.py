@@ -210,7 +210,9 @@ def test_head_answers_the_json_error_headers_without_a_body(fake: FakeClarifai) 
         (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 414, "Request-URI Too Long"),
     ],
 )
-def test_what_the_http_parser_refuses_is_answered_in_json(fake: FakeClarifai, raw: bytes, code: int, message: str) -> None:
+def test_what_the_http_parser_refuses_is_answered_in_json(
+    fake: FakeClarifai, raw: bytes, code: int, message: str
+) -> None:
     answer_code, _, body = exchange(fake, raw)
     assert (answer_code, body["message"]) == (code, message)
     assert body == error(body["code"], message)
@@ -233,7 +235,9 @@ def test_connections_beyond_the_limit_answer_503_and_the_slots_come_back(fake: F
             assert read_answer(connection)[0] == 404
         code, headers, body = exchange(fake, b"GET /v2/nowhere HTTP/1.1\r\nHost: x\r\n\r\n")
         assert (code, headers["connection"]) == (503, "close")
-        assert body == error(14, f"the gateway already serves {CONNECTIONS} connections (GatewayLimits.max_connections)")
+        assert body == error(
+            14, f"the gateway already serves {CONNECTIONS} connections (GatewayLimits.max_connections)"
+        )
     finally:
         for connection in held:
             connection.close()
