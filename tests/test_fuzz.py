@@ -6,6 +6,7 @@ merged into a valid request. Every answer must be gRPC OK with a known Clarifai 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -20,7 +21,7 @@ from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from rpc_world import MAIN, Populated, World, populate, valid_request
 
-from fake_clarifai.errors import Code
+from fake_clarifai.errors import DETAILS_LIMIT, Code
 from fake_clarifai.invariants import check_invariants
 from fake_clarifai.server import FakeClarifai
 from fake_clarifai.services import load_all
@@ -160,11 +161,13 @@ def test_no_request_breaks_the_fake(method, data, world, stub, clarifai_server):
     assert response.status.code in KNOWN_CODES, response.status
     assert response.status.code != status_code_pb2.FAILURE, response.status.details
     assert response.status.description
+    assert len(response.status.details) <= DETAILS_LIMIT + 1, "details echo a value uncut"
     assert re.fullmatch(r"[0-9a-f]{32}", response.status.req_id)
     health = stub.GetApp(service_pb2.GetAppRequest(user_app_id=MAIN), metadata=clarifai_server.metadata("owner-pat"))
     assert health.status.code == status_code_pb2.SUCCESS
     assert health.app == clarifai_server.store.app("owner", "main").app
     check_invariants(clarifai_server)
+    json.dumps(clarifai_server.dump_state(), allow_nan=False)  # no writer stored what a JSON reader chokes on
 
 
 @pytest.mark.filterwarnings("ignore:Generating overly large repr")
