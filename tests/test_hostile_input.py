@@ -16,8 +16,10 @@ from typing import Any
 import grpc
 import pytest
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
+from google.protobuf import struct_pb2
 
-from fake_clarifai.gateway import GatewayLimits
+from fake_clarifai.errors import Code
+from fake_clarifai.gateway import GatewayLimits, json_stub
 from fake_clarifai.seed import DEFAULT_SEED
 from fake_clarifai.server import FakeClarifai
 
@@ -39,12 +41,12 @@ def fake() -> Iterator[FakeClarifai]:
 
 @pytest.fixture(autouse=True)
 def unchanged(fake: FakeClarifai, capfd: pytest.CaptureFixture[str]) -> Iterator[None]:
-    """Each test leaves the store and journal as it found them and prints nothing."""
+    """Each test leaves the store as it found it, journals no write that succeeded, and prints nothing."""
     fake.reset()
     before = fake.dump_state()
     yield
     assert fake.dump_state() == before
-    assert [call.method for call in fake.journal] == []
+    assert [c.method for c in fake.journal if c.succeeded and not c.method.startswith(("List", "Get"))] == []
     assert capfd.readouterr().err == ""
 
 
@@ -93,6 +95,109 @@ def error(code: int, message: str) -> dict[str, Any]:
 
 def post(length: str, body: bytes = b"", extra: str = "") -> bytes:
     return f"POST {INPUTS} HTTP/1.1\r\nHost: x\r\n{AUTH}Content-Length: {length}\r\n{extra}\r\n".encode() + body
+
+
+def with_metadata(**values: object) -> struct_pb2.Struct:
+    metadata = struct_pb2.Struct()
+    metadata.update(values)
+    return metadata
+
+
+# -- the door: numbers and enums ---------------------------------------------------------------------
+NAN, INF = float("nan"), float("inf")
+OWNER_APP = resources_pb2.UserAppIDSet(user_id="owner", app_id="main")
+
+
+def weighted_task(weight: float) -> resources_pb2.Task:
+    return resources_pb2.Task(
+        type=resources_pb2.Task.CONCEPTS_CLASSIFICATION,
+        concept_ids=["water"],
+        input_source=resources_pb2.TaskInputSource(type=resources_pb2.TaskInputSource.ALL_INPUTS),
+        worker=resources_pb2.TaskWorker(
+            strategy=resources_pb2.TaskWorker.PARTITIONED,
+            user_ids=["labeler-1"],
+            partitioned_strategy_info=resources_pb2.TaskWorkerPartitionedStrategyInfo(
+                type=resources_pb2.TaskWorkerPartitionedStrategyInfo.WEIGHTED,
+                workers_per_input=1,
+                weights=with_metadata(**{"labeler-1": weight}),
+            ),
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "message", "details"),
+    [
+        (
+            "PostInputs",
+            service_pb2.PostInputsRequest(
+                inputs=[resources_pb2.Input(id="n", data=resources_pb2.Data(metadata=with_metadata(score=NAN)))]
+            ),
+            "inputs[0].data.metadata.score is NaN: numbers must be finite",
+        ),
+        (
+            "PostInputs",
+            service_pb2.PostInputsRequest(
+                inputs=[
+                    resources_pb2.Input(id="n", data=resources_pb2.Data(metadata=with_metadata(a={"b": [1, -INF]})))
+                ]
+            ),
+            "inputs[0].data.metadata.a.b[1] is -Infinity: numbers must be finite",
+        ),
+        (
+            "PostTasks",
+            service_pb2.PostTasksRequest(tasks=[weighted_task(NAN)]),
+            ("tasks[0].worker.partitioned_strategy_info.weights.labeler-1 is NaN: numbers must be finite"),
+        ),
+        (
+            "PostTasks",
+            service_pb2.PostTasksRequest(tasks=[weighted_task(INF)]),
+            ("tasks[0].worker.partitioned_strategy_info.weights.labeler-1 is Infinity: numbers must be finite"),
+        ),
+        (
+            "PostAnnotations",
+            service_pb2.PostAnnotationsRequest(
+                annotations=[
+                    resources_pb2.Annotation(
+                        input_id="ghost",
+                        data=resources_pb2.Data(concepts=[resources_pb2.Concept(id="water", value=NAN)]),
+                    )
+                ]
+            ),
+            "annotations[0].data.concepts[0].value is NaN: numbers must be finite",
+        ),
+        (
+            "PostInputs",
+            service_pb2.PostInputsRequest(inputs=[resources_pb2.Input(id="e")], input_id_conflict_resolution=99),
+            "input_id_conflict_resolution 99 is not a value of clarifai.api.InputIDConflictResolution: "
+            "use INPUT_ID_CONFLICT_RESOLUTION_NOT_SET, SKIP, SUFFIX",
+        ),
+    ],
+    ids=["metadata NaN", "nested metadata -inf", "weight NaN", "weight inf", "concept value NaN", "enum 99"],
+)
+def test_the_door_refuses_non_finite_numbers_and_unknown_enum_values(
+    fake: FakeClarifai, method: str, message: Any, details: str
+) -> None:
+    message.user_app_id.CopyFrom(OWNER_APP)
+    response = getattr(fake.stub(), method)(message, metadata=fake.metadata("owner-pat"))
+    assert (Code.Name(response.status.code), response.status.details) == ("CONN_INVALID_REQUEST", details)
+
+
+def test_json_readers_of_the_inputs_still_read_them(fake: FakeClarifai) -> None:
+    refused = service_pb2.PostInputsRequest(
+        user_app_id=OWNER_APP,
+        inputs=[resources_pb2.Input(id="n", data=resources_pb2.Data(metadata=with_metadata(score=NAN)))],
+    )
+    assert fake.stub().PostInputs(refused, metadata=fake.metadata("owner-pat")).status.code == Code.CONN_INVALID_REQUEST
+    request = service_pb2.ListInputsRequest(user_app_id=OWNER_APP)
+    response = json_stub(fake.http_url).ListInputs(request, metadata=fake.metadata("owner-pat"))
+    assert response.status.code == Code.SUCCESS
+
+
+def test_a_60_kb_id_is_echoed_cut_to_200_characters(fake: FakeClarifai) -> None:
+    request = service_pb2.GetTaskRequest(user_app_id=OWNER_APP, task_id="t" * 60_000)
+    response = fake.stub().GetTask(request, metadata=fake.metadata("owner-pat"))
+    assert response.status.details == f"task '{'t' * 200}…' does not exist"
 
 
 # -- size and length ---------------------------------------------------------------------------------
