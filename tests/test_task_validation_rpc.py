@@ -352,6 +352,21 @@ RULES = [
         id="consensus reviewers threshold not 0, 1 or -1",
     ),
     pytest.param(
+        [
+            task(
+                review=r.TaskReview(
+                    strategy="CONSENSUS",
+                    users=[r.User(id="reviewer")],
+                    consensus_strategy_info=r.TaskReviewConsensusStrategyInfo(approval_threshold_labelers=2**32 - 1),
+                )
+            )
+        ],
+        INVALID,
+        "tasks[0].review.consensus_strategy_info.approval_threshold_labelers 4294967295 is out of range: "
+        "a number of labelers is at most 2147483647",
+        id="consensus threshold out of range",
+    ),
+    pytest.param(
         [task(review=REVIEWED_BY_NOBODY)],
         INVALID,
         "tasks[0].review.users is empty: review strategy MANUAL needs at least one reviewer",
