@@ -93,6 +93,7 @@ HTTP_TO_GRPC: dict[int, grpc.StatusCode] = {
 }
 
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # gRPC's default receive limit
+DISCARD_FACTOR = 16  # a refused body up to 16x the limit is read and dropped so the client sees the 413
 
 
 @dataclass(frozen=True)
@@ -360,6 +361,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Refused as refused:
             self.close_connection = True
             self.send_error(refused.status, refused.message)
+            self._discard_body()
             return
         except TimeoutError:
             self.close_connection = True
@@ -395,6 +397,23 @@ class _Handler(BaseHTTPRequestHandler):
         if len(body) < length:
             raise Refused(HTTPStatus.BAD_REQUEST, f"the body ended after {len(body)} of {length} bytes")
         return body
+
+    def _discard_body(self) -> None:
+        """Read and drop a refused body still arriving (up to `DISCARD_FACTOR` times the size limit), so
+        the client reads the answer instead of a connection reset while it is still sending."""
+        length = self.headers.get("Content-Length", "").strip()
+        budget = self.server.limits.max_body_bytes * DISCARD_FACTOR
+        if not length.isdigit() or int(length) > budget:
+            return
+        remaining = int(length)
+        try:
+            while remaining > 0:
+                chunk = self.rfile.read1(min(remaining, 1 << 16))
+                if not chunk:
+                    return
+                remaining -= len(chunk)
+        except OSError:  # the idle timeout, or the client gave up
+            return
 
     def _answer(self, url: SplitResult, body: bytes) -> tuple[int, dict[str, Any]]:
         found = self.server.router.route(self.command, url.path)

@@ -90,6 +90,11 @@ def listening_socket() -> socket.socket:
         ),
         (b'{"users": [{"id": "\xff"}]}', "$: not UTF-8: byte 0xff at offset 19"),
         ("[1, 2", "$: not JSON: Expecting ',' delimiter at line 1 column 6"),
+        (
+            '{"users": [{"id": "u", "pats": ["p"]}], "apps": [{"user_id": "u", "id": "a", '
+            '"inputs": [{"id": "i", "metadata": {"score": NaN}}]}]}',
+            "$: not JSON: NaN is not a JSON number",
+        ),
     ],
 )
 def test_a_seed_the_server_cannot_serve_is_a_bad_seed_rc_2(

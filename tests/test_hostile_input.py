@@ -207,6 +207,15 @@ def test_a_body_over_the_grpc_limit_answers_413_unread(fake: FakeClarifai) -> No
     assert body == error(8, f"request body of {LIMIT + 1} bytes is larger than the limit of {LIMIT} bytes")
 
 
+def test_a_client_that_sends_the_whole_oversized_body_still_reads_the_413(fake: FakeClarifai) -> None:
+    body = b"x" * (LIMIT * 4)
+    code, _, answer = exchange(fake, post(str(len(body)), body))
+    assert (code, answer) == (
+        413,
+        error(8, f"request body of {len(body)} bytes is larger than the limit of {LIMIT} bytes"),
+    )
+
+
 def test_the_same_request_over_grpc_is_refused_at_the_same_limit(fake: FakeClarifai) -> None:
     request = service_pb2.PostInputsRequest(
         inputs=[resources_pb2.Input(id="big", data=resources_pb2.Data(text=resources_pb2.Text(raw="x" * LIMIT)))]

@@ -476,8 +476,7 @@ REFUSED_REQUESTS = [
         99,
         {"input_id": "in-1"},
         "CONN_INVALID_REQUEST",
-        "action 99 is not a value of clarifai.api.PutTaskAssignmentsRequestAction: use "
-        + ", ".join(Action.keys()),
+        "action 99 is not a value of clarifai.api.PutTaskAssignmentsRequestAction: use " + ", ".join(Action.keys()),
     ),
 ]
 
