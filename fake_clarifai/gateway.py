@@ -21,18 +21,21 @@ Limits (`GatewayLimits`, the fake's policy): a body larger than the gRPC receive
 (RESOURCE_EXHAUSTED, as gRPC refuses it); a Content-Length that is not a decimal number answers 400; a
 chunked body answers 411 (send Content-Length) and any other transfer coding 501, the connection closed
 unread; JSON nested deeper than `max_json_depth` answers 400. A connection idle for `idle_timeout`
-seconds (between requests, or within one) is closed; at most `max_connections` are served at once, one
+seconds (waiting for a request, or for the rest of one: a request must arrive whole within it) is
+closed; at most `max_connections` are served at once, one
 thread each, and the next is answered 503 and closed. Every other HTTP method, and every request the
 standard library's parser refuses, is answered in the same JSON error body; nothing is printed.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -347,8 +350,16 @@ class _Handler(BaseHTTPRequestHandler):
     server: _GatewayServer
 
     def setup(self) -> None:
-        self.timeout = self.server.limits.idle_timeout  # StreamRequestHandler sets it on the socket
         super().setup()
+        self._deadline = 0.0
+        self.rfile.close()  # the standard reader, replaced by one that keeps the request deadline
+        self.rfile = io.BufferedReader(_DeadlineReader(self.connection, self))
+
+    def handle_one_request(self) -> None:
+        """One request, which must arrive whole within the idle timeout (a client dribbling a byte at a
+        time is cut off like a silent one); the standard library answers the timeout by closing."""
+        self._deadline = time.monotonic() + self.server.limits.idle_timeout
+        super().handle_one_request()
 
     def do_GET(self) -> None:
         self._dispatch()
@@ -436,6 +447,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, code: int, document: Mapping[str, Any]) -> None:
         payload = json.dumps(document, allow_nan=False).encode("utf-8")
+        self.connection.settimeout(self.server.limits.idle_timeout)  # writing has the whole timeout
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -457,6 +469,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
+
+
+class _DeadlineReader(socket.SocketIO):
+    """A socket's reading side whose every read waits only until the handler's request deadline."""
+
+    def __init__(self, connection: socket.socket, handler: _Handler) -> None:
+        super().__init__(connection, "rb")  # (no extra reference: makefile() would count one)
+        self._connection = connection
+        self._handler = handler
+
+    def readinto(self, buffer: Any) -> int | None:
+        remaining = self._handler._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the request did not arrive within the idle timeout")
+        self._connection.settimeout(remaining)
+        return super().readinto(buffer)
 
 
 class _GatewayServer(ThreadingHTTPServer):

@@ -370,3 +370,26 @@ def test_a_keep_alive_connection_serves_request_after_request(fake: FakeClarifai
             connection.sendall(b"GET /v2/nowhere HTTP/1.1\r\nHost: x\r\n\r\n")
             code, headers, _ = read_answer(connection)
             assert (code, headers.get("connection")) == (404, None)
+
+
+def test_a_client_dribbling_its_headers_is_cut_off_at_the_idle_timeout(fake: FakeClarifai) -> None:
+    with connect(fake) as connection:
+        connection.sendall(b"GET /v2/nowhere HTTP/1.1\r\n")
+        started = time.monotonic()
+        closed = False
+        while not closed and time.monotonic() - started < 4:
+            try:
+                connection.sendall(b"X")
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+            time.sleep(0.1)
+            connection.settimeout(0.01)
+            try:
+                closed = connection.recv(1) == b""
+            except TimeoutError:
+                pass
+            except ConnectionResetError:
+                closed = True
+        assert closed
+        assert IDLE * 0.8 < time.monotonic() - started < IDLE + 1.5
