@@ -41,7 +41,7 @@ UNLOADED_REQUESTS = 300
 LIMITS = GatewayLimits(max_connections=300, idle_timeout=10.0)
 P99_TARGET = 5.0
 INPUTS = 100_000
-LABELER_PAUSE = 0.1  # a labeler looks at its batch before the next: the load is steady, not a busy loop
+LABELER_PAUSE = 0.5  # a labeler looks at its batch before the next: steady load, not a busy loop
 
 
 def p99(latencies: list[float]) -> float:
