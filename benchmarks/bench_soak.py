@@ -3,10 +3,10 @@ task, for 30 s, all on 127.0.0.1.
 
 The fake runs in this process; the clients run in a child process (so their threads and GIL do not count
 against the server). Well-behaved clients each keep one connection and send a GetTask about once a
-second; slow clients open a request and dribble one header byte a second, never finishing it (each holds
-a gateway thread until the idle timeout closes it, then reconnects); 4 gRPC workers loop LABEL_START,
-PostAnnotations, LABEL_SUBMIT on a DYNAMIC task of 100k inputs. Before the load, one client alone measures
-the unloaded GetTask latency.
+second; slow clients open a request and dribble one header byte a second, never finishing it (each
+holds a gateway thread until its request misses the idle timeout, 10 s here, then reconnects); 4 gRPC
+workers loop LABEL_START, PostAnnotations, LABEL_SUBMIT on a DYNAMIC task of 100k inputs, a batch each
+0.5 s. Before the load, one client alone measures the unloaded GetTask latency.
 
 Reported: requests served, p99 of the well-behaved clients (loaded) against p99 unloaded, peak threads
 and peak RSS of the server process. Targets: loaded p99 <= 5x unloaded p99; every well-behaved request
