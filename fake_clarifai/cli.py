@@ -38,15 +38,15 @@ def serve(host: str, port: int, seed_file: str | None, tls: bool = False, http_p
     source = seed_file or DEFAULT_SEED
     try:
         fake.load_seed(source)
+        who = default_identity(source)
     except SeedError as error:
         print(f"fake-clarifai: bad seed: {error}", file=sys.stderr)
         return 2
     try:
         fake.start()
-    except RuntimeError as error:
-        print(f"fake-clarifai: {error}", file=sys.stderr)
+    except (RuntimeError, OSError) as error:
+        print(f"fake-clarifai: {getattr(error, 'strerror', None) or error}", file=sys.stderr)
         return 2
-    who = default_identity(source)
     print(f"fake-clarifai serving clarifai.api.V2 on {fake.address}{' (TLS)' if tls else ''}", flush=True)
     print(f"  user_id={who.user_id} app_id={who.app_id} PAT={who.pat}")
     if tls:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from clarifai_grpc.grpc.api.status import status_code_pb2
 
 Code = status_code_pb2.StatusCode
@@ -23,6 +25,17 @@ DESCRIPTIONS: dict[int, str] = {
 }
 
 
+ECHO_LIMIT = 200  # characters of a client's value echoed in `details`
+DETAILS_LIMIT = 1_000  # characters of a whole `details`: what several echoed values fit in
+_QUOTED = re.compile(rf"'([^']{{{ECHO_LIMIT + 1},}})'")  # a value echoed the house way: 'value'
+
+
+def cap(value: object, limit: int = ECHO_LIMIT) -> str:
+    """`value` as text for `details`, cut to `limit` characters and marked with "…" when longer."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def describe(code: int) -> str:
     """The description Clarifai pairs with `code` (a readable form of the enum name when unlisted)."""
     if code in DESCRIPTIONS:
@@ -33,10 +46,13 @@ def describe(code: int) -> str:
 class ApiError(Exception):
     """An application error: answered as gRPC OK with a non-SUCCESS Clarifai status.
 
-    `details` names the offending field and value; `description` defaults to the code's house text.
+    `details` names the offending field and value; every quoted value in it is cut by `cap`, and the
+    whole at `DETAILS_LIMIT`, so a client's megabyte id is never echoed back whole. `description`
+    defaults to the code's house text.
     """
 
     def __init__(self, code: int, details: str, description: str | None = None) -> None:
+        details = cap(_QUOTED.sub(lambda quoted: f"'{cap(quoted.group(1))}'", details), DETAILS_LIMIT)
         super().__init__(f"{Code.Name(code) if code in KNOWN_CODES else code}: {details}")
         self.code = code
         self.details = details

@@ -20,6 +20,7 @@ from fake_clarifai.errors import Code
 from fake_clarifai.faults import Outcome
 
 DEFAULT_LIMIT = 1_000
+DEFAULT_BYTE_LIMIT = 64 * 1024 * 1024  # serialized requests and responses kept, all calls together
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -85,20 +86,32 @@ class Call:
         return f"{self.method} by {self.user_id or '<nobody>'} -> {outcome}"
 
 
+def _size(kept: Kept | None) -> int:
+    return len(kept.data) if kept is not None else 0
+
+
 class Journal:
     """The calls received since the last `clear()` (the fake clears it on `reset()`).
 
-    Keeps the newest `limit` calls, so a long-running server does not grow without bound; `dropped` counts
-    the older ones it let go, and the counting assertions refuse to answer once it has dropped any.
+    Keeps the newest `limit` calls whose kept requests and responses total at most `byte_limit` bytes
+    (the newest call is always kept), so a long-running server does not grow without bound; `dropped`
+    counts the older ones it let go, oldest first, and the counting assertions refuse to answer once it has
+    dropped any.
     A call is kept as the tuple of its `Call` fields and read as a new `Call` each time (recording is on
     every call's path; making a frozen dataclass there cost more than the rest of the journal).
     """
 
-    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+    def __init__(self, limit: int = DEFAULT_LIMIT, byte_limit: int = DEFAULT_BYTE_LIMIT) -> None:
         if limit < 1:
             raise ValueError(f"the journal limit must be at least 1, got {limit}")
+        if byte_limit < 0:
+            raise ValueError(f"the journal byte limit must not be negative, got {byte_limit}")
         self._lock = threading.Lock()
-        self._calls: deque[tuple[Any, ...]] = deque(maxlen=limit)
+        self._calls: deque[tuple[Any, ...]] = deque()
+        self._sizes: deque[int] = deque()
+        self.limit = limit
+        self.byte_limit = byte_limit
+        self.bytes = 0
         self.dropped = 0
 
     def record(
@@ -114,14 +127,21 @@ class Journal:
     ) -> None:
         """Keep one call (the fields of `Call`)."""
         fields = (method, kept_request, kept_response, status_code, grpc_code, user_id, time, fault)
+        size = _size(kept_request) + _size(kept_response)
         with self._lock:
-            if len(self._calls) == self._calls.maxlen:
-                self.dropped += 1
             self._calls.append(fields)
+            self._sizes.append(size)
+            self.bytes += size
+            while len(self._calls) > 1 and (len(self._calls) > self.limit or self.bytes > self.byte_limit):
+                self._calls.popleft()
+                self.bytes -= self._sizes.popleft()
+                self.dropped += 1
 
     def clear(self) -> None:
         with self._lock:
             self._calls.clear()
+            self._sizes.clear()
+            self.bytes = 0
             self.dropped = 0
 
     def calls(
@@ -150,7 +170,8 @@ class Journal:
         if times is not None and self.dropped:
             raise AssertionError(
                 f"cannot count calls of {method}: the journal dropped its {self.dropped} oldest calls "
-                f"(it keeps {self._calls.maxlen}; raise FakeClarifai(journal_limit=...))"
+                f"(it keeps the newest {self.limit} calls within {self.byte_limit} bytes; raise "
+                "FakeClarifai(journal_limit=..., journal_byte_limit=...))"
             )
         calls = self.calls(method, user_id=user_id)
         who = f" by {user_id}" if user_id is not None else ""

@@ -22,7 +22,7 @@ import pytest
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2_grpc
 
 from fake_clarifai.gateway import json_stub
-from fake_clarifai.seed import DEFAULT_SEED, SeedSource, read_seed
+from fake_clarifai.seed import DEFAULT_SEED, SeedError, SeedSource, read_seed
 from fake_clarifai.server import FakeClarifai, Metadata
 
 
@@ -45,10 +45,18 @@ class DefaultIdentity:
 
 
 def default_identity(source: SeedSource) -> DefaultIdentity:
-    """The first user's first PAT and that user's first app, per the seed document."""
-    document, _ = read_seed(source)
-    user = document["users"][0]
-    app = next(a for a in document.get("apps", []) if a["user_id"] == user["id"])
+    """The first user's first PAT and that user's first app, per the (valid) seed document; `SeedError`
+    naming what is missing when the seed has no such user, PAT or app."""
+    document, name = read_seed(source)
+    users = document.get("users") or []
+    if not users:
+        raise SeedError("users", "no user: the default identity is the first user", name)
+    user = users[0]
+    if not user.get("pats"):
+        raise SeedError("users[0].pats", f"user '{user['id']}' has no PAT: the default identity needs one", name)
+    app = next((a for a in document.get("apps") or [] if a["user_id"] == user["id"]), None)
+    if app is None:
+        raise SeedError("apps", f"user '{user['id']}' owns no app: the default identity is its first app", name)
     return DefaultIdentity(user_id=user["id"], app_id=app["id"], pat=user["pats"][0])
 
 

@@ -63,14 +63,28 @@ def read_seed(source: SeedSource) -> tuple[dict[str, Any], str]:
         return dict(source), "seed"
     path = Path(source)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
     except OSError as error:
         raise SeedError("$", f"cannot read the file: {error.strerror or error}", str(path)) from error
+    except UnicodeDecodeError as error:
+        raise SeedError(
+            "$", f"not UTF-8: byte {error.object[error.start]:#04x} at offset {error.start}", str(path)
+        ) from error
+    except _NotJson as error:
+        raise SeedError("$", f"not JSON: {error}", str(path)) from error
     except json.JSONDecodeError as error:
         raise SeedError("$", f"not JSON: {error.msg} at line {error.lineno} column {error.colno}", str(path)) from error
     if not isinstance(document, dict):
         raise SeedError("$", f"expected an object, got {type(document).__name__}", str(path))
     return document, str(path)
+
+
+class _NotJson(ValueError):
+    """A constant Python's JSON parser accepts and JSON does not have (NaN, Infinity)."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON number")
 
 
 class _Checker:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent import futures
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import grpc
@@ -15,10 +17,10 @@ from fake_clarifai import seed
 from fake_clarifai.dump import dump_state
 from fake_clarifai.errors import Code
 from fake_clarifai.faults import Faults
-from fake_clarifai.gateway import Gateway
+from fake_clarifai.gateway import DEFAULT_MAX_MESSAGE_BYTES, Gateway, GatewayLimits
 from fake_clarifai.ids import Clock, IdFactory, to_timestamp
 from fake_clarifai.inprocess import InProcessChannel
-from fake_clarifai.journal import DEFAULT_LIMIT, Journal
+from fake_clarifai.journal import DEFAULT_BYTE_LIMIT, DEFAULT_LIMIT, Journal
 from fake_clarifai.services import datasets
 from fake_clarifai.services.concepts import new_concept
 from fake_clarifai.services.inputs import store_inputs
@@ -29,6 +31,19 @@ from fake_clarifai.wire import FakeV2Servicer, handlers
 Metadata = tuple[tuple[str, str], ...]
 
 _REQ_ID_STREAM = 1 << 64  # mixed into the seed of the req_id generator, so it differs from the ids' one
+
+
+def refuse_taken_port(host: str, port: int) -> None:
+    """OSError in one line when another process listens on `host:port` (before gRPC logs its own lines)."""
+    if port == 0:
+        return
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a TIME_WAIT leftover is no conflict
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise OSError(error.errno, f"fake_clarifai cannot bind {host}:{port}: {error.strerror}") from None
 
 
 class FakeClarifai:
@@ -46,7 +61,11 @@ class FakeClarifai:
     the resource ids.
 
     Harness: `fake.faults` (injected failures and delays), `fake.journal` (the newest `journal_limit`
-    calls received), `snapshot()`/`restore()`, `reset()`, `dump_state()`.
+    calls received, within `journal_byte_limit` bytes), `snapshot()`/`restore()`, `reset()`, `dump_state()`.
+
+    Limits: a request over `max_message_bytes` (gRPC's default 4 MiB) is refused over gRPC
+    (RESOURCE_EXHAUSTED) and over the JSON gateway (413); `gateway_limits` sets the gateway's others
+    (`fake_clarifai.gateway.GatewayLimits`: connections, idle timeout, JSON depth).
     """
 
     def __init__(
@@ -57,7 +76,10 @@ class FakeClarifai:
         seed: int | None = None,
         clock: Clock | None = None,
         journal_limit: int = DEFAULT_LIMIT,
+        journal_byte_limit: int = DEFAULT_BYTE_LIMIT,
         max_workers: int = 16,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        gateway_limits: GatewayLimits | None = None,
         tls: bool = False,
         http_port: int | None = None,
     ) -> None:
@@ -67,9 +89,11 @@ class FakeClarifai:
         self._certificate: ServerCertificate | None = None
         self._http_port = http_port
         self._gateway: Gateway | None = None
+        self._max_message_bytes = max_message_bytes
+        self._gateway_limits = replace(gateway_limits or GatewayLimits(), max_body_bytes=max_message_bytes)
         self.store = Store(ids=IdFactory(seed), clock=clock or Clock())
         self.faults = Faults()
-        self.journal = Journal(journal_limit)
+        self.journal = Journal(journal_limit, journal_byte_limit)
         self.servicer = FakeV2Servicer(
             self.store,
             faults=self.faults,
@@ -90,28 +114,36 @@ class FakeClarifai:
             return self
         server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="fake-clarifai"),
-            options=[("grpc.so_reuseport", 0)],
+            options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", self._max_message_bytes)],
         )
         server.add_generic_rpc_handlers(handlers(self.servicer))
         address = f"{self.host}:{self._requested_port}"
+        refuse_taken_port(self.host, self._requested_port)
         if self.tls:
             self._certificate = issue(certificate_names(self.host))
             port = server.add_secure_port(address, self._certificate.server_credentials())
         else:
             port = server.add_insecure_port(address)
         if port == 0:
+            self._release_certificate()
             raise OSError(f"fake_clarifai could not bind {address}")
         server.start()
+        if self._http_port is not None:
+            try:
+                self.start_http(self._http_port)
+            except OSError:
+                server.stop(None).wait()
+                self._release_certificate()
+                raise
         self._server, self._port = server, port
         self.starts += 1
-        if self._http_port is not None:
-            self.start_http(self._http_port)
         return self
 
     def start_http(self, port: int = 0) -> str:
         """Serve the JSON/HTTP gateway (`fake_clarifai.gateway`) on `port` too; returns its base URL."""
         if self._gateway is None:
-            self._gateway = Gateway(self.servicer, self.host, port)
+            refuse_taken_port(self.host, port)
+            self._gateway = Gateway(self.servicer, self.host, port, self._gateway_limits)
         return self.http_url
 
     def stop(self, grace: float | None = None) -> None:
@@ -124,6 +156,9 @@ class FakeClarifai:
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None
+        self._release_certificate()
+
+    def _release_certificate(self) -> None:
         if self._certificate is not None:
             self._certificate.remove()
             self._certificate = None

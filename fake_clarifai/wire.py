@@ -27,6 +27,7 @@ from google.protobuf.message import DecodeError, Message
 
 from fake_clarifai import auth
 from fake_clarifai.context import Caller
+from fake_clarifai.door import check_request
 from fake_clarifai.errors import ApiError, Code, describe
 from fake_clarifai.faults import PROCEED, Delay, Faults, GrpcFault, Outcome, StatusFault
 from fake_clarifai.ids import IdFactory
@@ -162,6 +163,7 @@ class FakeV2Servicer:
             with self.store.lock:
                 caller = auth.authenticate(self.store, metadata)
                 ctx = auth.enter(self.store, caller, route, request, route.name)
+                check_request(request)
                 response: Response = route.handler(ctx, request)
         except ApiError as error:
             response = _failed(route.name, error)

@@ -6,7 +6,9 @@ merged into a valid request. Every answer must be gRPC OK with a known Clarifai 
 
 from __future__ import annotations
 
+import json
 import re
+import socket
 from collections.abc import Iterator
 from functools import cache
 
@@ -16,11 +18,11 @@ from clarifai_grpc.grpc.api.status import status_code_pb2
 from google.protobuf import message_factory
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
-from hypothesis import Phase, find, given, settings
+from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 from rpc_world import MAIN, Populated, World, populate, valid_request
 
-from fake_clarifai.errors import Code
+from fake_clarifai.errors import DETAILS_LIMIT, Code
 from fake_clarifai.invariants import check_invariants
 from fake_clarifai.server import FakeClarifai
 from fake_clarifai.services import load_all
@@ -160,11 +162,13 @@ def test_no_request_breaks_the_fake(method, data, world, stub, clarifai_server):
     assert response.status.code in KNOWN_CODES, response.status
     assert response.status.code != status_code_pb2.FAILURE, response.status.details
     assert response.status.description
+    assert len(response.status.details) <= DETAILS_LIMIT + 1, "details echo a value uncut"
     assert re.fullmatch(r"[0-9a-f]{32}", response.status.req_id)
     health = stub.GetApp(service_pb2.GetAppRequest(user_app_id=MAIN), metadata=clarifai_server.metadata("owner-pat"))
     assert health.status.code == status_code_pb2.SUCCESS
     assert health.app == clarifai_server.store.app("owner", "main").app
     check_invariants(clarifai_server)
+    json.dumps(clarifai_server.dump_state(), allow_nan=False)  # no writer stored what a JSON reader chokes on
 
 
 @pytest.mark.filterwarnings("ignore:Generating overly large repr")
@@ -183,3 +187,61 @@ def test_the_generator_reaches(wanted):
     tasks = messages(resources_pb2.Task.DESCRIPTOR, ("in-1",))
     found = find(tasks, wanted, settings=settings(max_examples=2_000, database=None, phases=[Phase.generate]))
     assert wanted(found)
+
+
+# -- raw HTTP to the gateway -----------------------------------------------------------------------
+HTTP_METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT", "BREW", "get")
+HTTP_PATHS = ("/v2/users/owner/apps/main/tasks", "/v2/users/owner/apps/main/inputs", "/v2/nowhere", "/", "*")
+
+
+@st.composite
+def raw_http_requests(draw: st.DrawFn) -> bytes:
+    """One whole HTTP request: any method, a route or not, odd headers, a body whose length is announced
+    right, wrongly (text, signs, over the limit) or not at all — never more than sent, so no answer waits
+    on the idle timeout."""
+    method = draw(st.sampled_from(HTTP_METHODS))
+    path = draw(st.one_of(st.sampled_from(HTTP_PATHS), st.text("abc/?=&%.{}", max_size=30).map(lambda t: "/" + t)))
+    body = draw(st.one_of(st.binary(max_size=64), st.sampled_from([b"{}", b"[" * 5_000, b'{"a": NaN}', b"\xff\xfe"])))
+    length = draw(
+        st.one_of(st.none(), st.just(str(len(body))), st.sampled_from(["-1", "abc", "1e3", " ", "99999999999"]))
+    )
+    headers = ["Host: x", "Authorization: Key owner-pat"]
+    if length is not None:
+        headers.append(f"Content-Length: {length}")
+    headers += draw(
+        st.lists(
+            st.sampled_from(
+                ["Transfer-Encoding: chunked", "Transfer-Encoding: gzip", "Expect: 100-continue", "Connection: close"]
+            ),
+            max_size=2,
+        )
+    )
+    version = draw(st.sampled_from(["HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTX"]))
+    return f"{method} {path} {version}\r\n{''.join(h + chr(13) + chr(10) for h in headers)}\r\n".encode() + body
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])  # capfd: read each time
+@given(raw=raw_http_requests())
+def test_no_raw_http_request_breaks_the_gateway(raw, clarifai_server, world, capfd):
+    clarifai_server.restore(world.snapshot)
+    host, port = clarifai_server.start_http().removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(raw)
+        connection.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    while answer.startswith(b"HTTP/1.1 100 "):  # Expect: 100-continue, then the answer
+        answer = answer.partition(b"\r\n\r\n")[2]
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    assert re.match(rb"HTTP/1\.[01] [2-5]\d\d ", head), answer[:200]
+    code = int(head.split()[1])
+    length = re.search(rb"\r\nContent-Length: (\d+)", head)
+    assert length, head  # every answer announces its length (bytes after it answer a pipelined request)
+    body = rest[: int(length.group(1))]
+    if body:
+        document = json.loads(body)
+        assert isinstance(document, dict) and ("code" in document or "status" in document), document
+    assert code != 500, body
+    check_invariants(clarifai_server)
+    assert capfd.readouterr().err == ""

@@ -10,14 +10,15 @@ from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_code_pb2
 
 from fake_clarifai import Clock, FakeClarifai
-from fake_clarifai.journal import Journal
+from fake_clarifai.journal import Journal, Kept
 from fake_clarifai.services import ROUTES, Route
 
 SUCCESS = status_code_pb2.SUCCESS
 
 
-def post_app(stub, metadata, app_id="journaled"):
-    return stub.PostApps(service_pb2.PostAppsRequest(apps=[resources_pb2.App(id=app_id)]), metadata=metadata)
+def post_app(stub, metadata, app_id="journaled", description=""):
+    request = service_pb2.PostAppsRequest(apps=[resources_pb2.App(id=app_id, description=description)])
+    return stub.PostApps(request, metadata=metadata)
 
 
 def test_a_call_is_recorded_with_request_response_caller_and_time():
@@ -147,10 +148,32 @@ def test_the_journal_keeps_the_newest_calls_and_refuses_to_count_after_dropping(
             journal.assert_called("PostApps", times=3)
         assert str(raised.value) == (
             "cannot count calls of PostApps: the journal dropped its 1 oldest calls "
-            "(it keeps 2; raise FakeClarifai(journal_limit=...))"
+            "(it keeps the newest 2 calls within 67108864 bytes; raise "
+            "FakeClarifai(journal_limit=..., journal_byte_limit=...))"
         )
         fake.reset()
-        assert (len(journal), journal.dropped) == (0, 0)
+        assert (len(journal), journal.dropped, journal.bytes) == (0, 0, 0)
+
+
+def test_the_journal_is_bounded_in_bytes_dropping_the_oldest_calls_first():
+    with FakeClarifai(journal_byte_limit=3_000) as fake:
+        pat = fake.add_user("alice")
+        for app_id in ("a", "b", "c"):
+            post_app(fake.stub(), fake.metadata(pat), app_id, description="d" * 1_000)
+        journal = fake.journal
+        assert [c.request.apps[0].id for c in journal] == ["c"]
+        assert journal.dropped == 2
+        assert 2_000 < journal.bytes <= 3_000
+        with pytest.raises(AssertionError, match="the journal dropped its 2 oldest calls"):
+            journal.assert_called("PostApps", times=1)
+
+
+def test_the_newest_call_is_kept_even_over_the_byte_limit():
+    journal = Journal(byte_limit=0)
+    kept = Kept(service_pb2.PostAppsRequest, b"\x0a\x00")
+    journal.record("PostApps", kept, None, None, grpc.StatusCode.OK, "alice", 0.0, None)
+    journal.record("PostApps", kept, None, None, grpc.StatusCode.OK, "bob", 1.0, None)
+    assert ([c.user_id for c in journal], journal.dropped) == (["bob"], 1)
 
 
 def test_a_journal_keeps_at_least_one_call():

@@ -477,7 +477,7 @@ REFUSED_REQUESTS = [
         99,
         {"input_id": "in-1"},
         "CONN_INVALID_REQUEST",
-        "input_id 'in-1' is the deprecated form of LABEL_SUBMIT: it cannot be combined with action 99",
+        "action 99 is not a value of clarifai.api.PutTaskAssignmentsRequestAction: use " + ", ".join(Action.keys()),
     ),
 ]
 

@@ -87,7 +87,7 @@ RULES = [
     pytest.param(
         [task(type=7)],
         INVALID,
-        "tasks[0].type 7 is not a task type: use one of "
+        "tasks[0].type 7 is not a value of clarifai.api.Task.TaskType: use "
         "TYPE_NOT_SET, CONCEPTS_CLASSIFICATION, BOUNDING_BOX_DETECTION, POLYGON_DETECTION",
         id="unknown task type",
     ),
@@ -100,7 +100,8 @@ RULES = [
     pytest.param(
         [task(worker=r.TaskWorker(strategy=9, workers=[user("labeler-1")]))],
         INVALID,
-        "tasks[0].worker.strategy 9 is not a worker strategy: use PARTITIONED, FULL or DYNAMIC",
+        "tasks[0].worker.strategy 9 is not a value of clarifai.api.TaskWorker.TaskWorkerStrategy: "
+        "use WORKER_STRATEGY_NOT_SET, PARTITIONED, FULL, DYNAMIC",
         id="unknown worker strategy",
     ),
     pytest.param(
@@ -322,7 +323,9 @@ RULES = [
             )
         ],
         INVALID,
-        "tasks[0].worker.partitioned_strategy_info.type 5 is not EVENLY or WEIGHTED",
+        "tasks[0].worker.partitioned_strategy_info.type 5 is not a value of "
+        "clarifai.api.TaskWorkerPartitionedStrategyInfo.TaskWorkerPartitionedStrategy: "
+        "use PARTITIONED_WORKER_STRATEGY_NOT_SET, EVENLY, WEIGHTED",
         id="unknown partition type",
     ),
     pytest.param(
@@ -347,6 +350,21 @@ RULES = [
         INVALID,
         "tasks[0].review.consensus_strategy_info.approval_threshold_reviewers 2 is not allowed: use 0, 1 or -1",
         id="consensus reviewers threshold not 0, 1 or -1",
+    ),
+    pytest.param(
+        [
+            task(
+                review=r.TaskReview(
+                    strategy="CONSENSUS",
+                    users=[r.User(id="reviewer")],
+                    consensus_strategy_info=r.TaskReviewConsensusStrategyInfo(approval_threshold_labelers=2**32 - 1),
+                )
+            )
+        ],
+        INVALID,
+        "tasks[0].review.consensus_strategy_info.approval_threshold_labelers 4294967295 is out of range: "
+        "a number of labelers is at most 2147483647",
+        id="consensus threshold out of range",
     ),
     pytest.param(
         [task(review=REVIEWED_BY_NOBODY)],
@@ -410,7 +428,8 @@ RULES = [
     pytest.param(
         [task(review=r.TaskReview(strategy=8))],
         INVALID,
-        "tasks[0].review.strategy 8 is not a review strategy: use NONE, MANUAL or CONSENSUS",
+        "tasks[0].review.strategy 8 is not a value of clarifai.api.TaskReview.TaskReviewStrategy: "
+        "use TASK_REVIEW_STRATEGY_NOT_SET, NONE, MANUAL, CONSENSUS",
         id="unknown review strategy",
     ),
     pytest.param(

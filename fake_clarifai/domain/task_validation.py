@@ -246,6 +246,9 @@ def _check_auto_worker(
         )
 
 
+MAX_THRESHOLD = 2**31 - 1  # [policy] uint32 on the wire; a count of labelers beyond int32 is a client's bug
+
+
 def _check_review(review: resources_pb2.TaskReview, reviewers: Sequence[str], where: str) -> None:
     strategy = review.strategy
     if strategy not in TaskReview.TaskReviewStrategy.values():
@@ -259,6 +262,12 @@ def _check_review(review: resources_pb2.TaskReview, reviewers: Sequence[str], wh
             raise invalid(f"{where}.manual_strategy_info.sample_percentage {sample:g} is outside [0, 1]")
     if strategy == TaskReview.CONSENSUS:
         info = review.consensus_strategy_info
+        for name in ("approval_threshold_labelers", "approval_threshold"):
+            if getattr(info, name) > MAX_THRESHOLD:
+                raise invalid(
+                    f"{where}.consensus_strategy_info.{name} {getattr(info, name)} is out of range: "
+                    f"a number of labelers is at most {MAX_THRESHOLD}"
+                )
         threshold = info.approval_threshold_labelers or info.approval_threshold
         if threshold < 1:
             raise invalid(

@@ -86,11 +86,11 @@ def post_annotations(
     ctx: CallContext, request: service_pb2.PostAnnotationsRequest
 ) -> service_pb2.MultiAnnotationResponse:
     app = ctx.app
+    checked = task_work.checked_task_annotations(ctx, request.annotations)  # first: see its docstring
     ids = [a.id for a in request.annotations]
     require_new_ids(ids, app.annotations, "annotations[{i}].id", INVALID, generated=True)
     input_ids = [a.input_id for a in request.annotations]
     require_existing_ids(input_ids, app.inputs, "annotations[{i}].input_id", "input", INVALID, repeats_ok=True)
-    checked = task_work.checked_task_annotations(ctx, request.annotations)
     created_at = ctx.timestamp()
     annotations = [new_annotation(ctx, requested, created_at) for requested in checked]
     add_annotations(app, annotations)

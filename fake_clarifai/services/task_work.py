@@ -16,7 +16,7 @@ from typing import Any
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
 
-from fake_clarifai.auth import task_participant
+from fake_clarifai.auth import is_member, task_participant
 from fake_clarifai.context import CallContext
 from fake_clarifai.domain import review
 from fake_clarifai.domain.assignment import effective_wpi
@@ -251,14 +251,25 @@ def checked_task_annotations(
     Only a worker of the task may post them, on an input assigned to it whose assignment is not yet
     submitted; they start `ANNOTATION_PENDING` whatever status the request gives. Returns the annotations
     to create (copies where the status changed).
+
+    Checked before the app-wide id checks, so that a worker who is not an app member learns nothing of
+    the app's other inputs: a missing input is "not assigned" like any other; and such a worker may not
+    choose annotation ids [policy], since "already exists" would tell which ids exist.
     """
     result = []
+    member = is_member(ctx.app, ctx.caller.user_id)
     for i, requested in enumerate(annotations):
         if not requested.task_id:
             result.append(requested)
             continue
         task = existing_task(ctx.app, requested.task_id, f"annotations[{i}].task_id")
         worker = ctx.caller.user_id
+        if requested.id and not member:
+            raise ApiError(
+                Code.TASK_PERMISSION_DENIED,
+                f"annotations[{i}].id: user '{worker}' is not an app member and cannot choose annotation ids: "
+                "leave it empty",
+            )
         assignment = own_assignment(task, requested.input_id, worker)
         if assignment is None and not task.is_assigned(worker, requested.input_id):
             raise ApiError(
