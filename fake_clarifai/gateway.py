@@ -42,6 +42,7 @@ from google.protobuf.message import Message
 
 from fake_clarifai.auth import MALFORMED_HEADER
 from fake_clarifai.errors import Code
+from fake_clarifai.services.inputs import HOSTED_PREFIX, hosted_bytes
 from fake_clarifai.wire import SERVICE, FakeV2Servicer, GrpcAbort, request_class
 
 log = logging.getLogger("fake_clarifai.gateway")
@@ -279,6 +280,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.command == "GET" and self.path.startswith(HOSTED_PREFIX):
+            self._send_hosted(self.path[len(HOSTED_PREFIX) :])
+            return
         try:
             answer = self._answer(urlsplit(self.path), body)
         except Exception as error:  # a gateway bug: answer INTERNAL, log it, keep serving
@@ -311,6 +315,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+    def _send_hosted(self, rest: str) -> None:
+        """GET of an input's hosted URL (`services.inputs.hosted_url`): the bytes it was posted with, no auth."""
+        parts = [unquote(part) for part in rest.split("/")]
+        found = hosted_bytes(self.server.servicer.store, *parts) if len(parts) == 3 else None
+        if found is None:
+            self._send(*_grpc_error(grpc.StatusCode.NOT_FOUND, f"no hosted input at {self.path}"))
+            return
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(found)))
+        self.end_headers()
+        self.wfile.write(found)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)

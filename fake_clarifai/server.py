@@ -66,6 +66,7 @@ class FakeClarifai:
         self._http_port = http_port
         self._gateway: Gateway | None = None
         self.store = Store(ids=IdFactory(seed), clock=clock or Clock())
+        self.store.hosted_base = self.start_http  # inputs posted as bytes are served by the JSON/HTTP gateway
         self.faults = Faults()
         self.journal = Journal(journal_limit)
         self.servicer = FakeV2Servicer(
@@ -269,14 +270,15 @@ class FakeClarifai:
             self.store.tokens[token] = Token(token, user_id)
             return token
 
-    def add_app(self, user_id: str, app_id: str, *, name: str | None = None) -> AppState:
+    def add_app(self, user_id: str, app_id: str, *, name: str | None = None, public: bool = False) -> AppState:
+        """A new app of `user_id`; a `public` one is readable by every valid key (like `clarifai/main`)."""
         with self.store.lock:
             self._require_user(user_id)
             if self.store.app(user_id, app_id) is not None:
                 raise ValueError(f"app {user_id}/{app_id} already exists")
             app = resources_pb2.App(id=app_id, user_id=user_id, name=name or app_id, created_at=self._now())
             app.modified_at.CopyFrom(app.created_at)
-            state = AppState(app=app)
+            state = AppState(app=app, public=public)
             self.store.add_app(state)
             return state
 

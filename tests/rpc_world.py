@@ -22,6 +22,7 @@ from fake_clarifai.wire import request_class
 
 MAIN = resources_pb2.UserAppIDSet(user_id="owner", app_id="main")
 OWNER_PAT = "owner-pat"
+ADD_JOB_ID = "job-1"
 WORKERS = ("owner", "labeler-1")  # the owner labels too, so owner and collaborator get the same answers
 
 
@@ -70,6 +71,8 @@ def build_world(fake: FakeClarifai) -> World:
     annotation = resources_pb2.Annotation(id="ann-1", input_id="in-1", data=tags("water"))
     posted = owner_call(fake, "PostAnnotations", service_pb2.PostAnnotationsRequest(annotations=[annotation]))
     task = owner_call(fake, "PostTasks", service_pb2.PostTasksRequest(tasks=[labeling_task()]))
+    job_input = resources_pb2.Input(id="in-job", data=resources_pb2.Data(text=resources_pb2.Text(raw="job")))
+    owner_call(fake, "PostInputs", service_pb2.PostInputsRequest(inputs=[job_input], inputs_add_job_id=ADD_JOB_ID))
     return World(
         input_ids=input_ids,
         dataset_id="ds-1",
@@ -125,6 +128,15 @@ VALID_REQUESTS: dict[str, Builder] = {
     "DeleteInput": lambda w: service_pb2.DeleteInputRequest(input_id=w.input_ids[-1]),
     "DeleteInputs": lambda w: service_pb2.DeleteInputsRequest(ids=[w.input_ids[-1]]),
     "GetDataset": lambda w: service_pb2.GetDatasetRequest(dataset_id=w.dataset_id),
+    "GetInputsAddJob": lambda w: service_pb2.GetInputsAddJobRequest(id=ADD_JOB_ID),
+    "PatchInputs": lambda w: service_pb2.PatchInputsRequest(
+        action="merge", inputs=[resources_pb2.Input(id=w.input_ids[0], data=tags("sky"))]
+    ),
+    "PatchApp": lambda w: service_pb2.PatchAppRequest(action="merge", app=resources_pb2.App(description="patched")),
+    "PostDatasetVersions": lambda w: service_pb2.PostDatasetVersionsRequest(
+        dataset_id=w.dataset_id, dataset_versions=[resources_pb2.DatasetVersion(description="v1")]
+    ),
+    "ListDatasetVersions": lambda w: service_pb2.ListDatasetVersionsRequest(dataset_id=w.dataset_id),
     "PostDatasets": lambda w: service_pb2.PostDatasetsRequest(datasets=[resources_pb2.Dataset(id="new-dataset")]),
     "PatchDatasets": lambda w: service_pb2.PatchDatasetsRequest(
         action="merge", datasets=[resources_pb2.Dataset(id=w.dataset_id, description="patched")]
