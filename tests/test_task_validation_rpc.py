@@ -282,7 +282,7 @@ RULES = [
     pytest.param(
         [task(worker=partitioned("labeler-1", "labeler-2", **{"labeler-1": 1, "labeler-2": "heavy"}))],
         INVALID,
-        "tasks[0].worker.partitioned_strategy_info.weights.labeler-2 'heavy' is not a number",
+        "tasks[0].worker.partitioned_strategy_info.weights.labeler-2 \"heavy\" is not a number",
         id="weight not a number",
     ),
     pytest.param(

@@ -13,6 +13,7 @@ Everything here is deterministic: the same arguments always give the same result
 from __future__ import annotations
 
 import heapq
+import json
 import math
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
@@ -40,6 +41,14 @@ class AssignmentConfigError(ValueError):
 def effective_wpi(workers_per_input: int) -> int:
     """`workers_per_input` as the assignment uses it: 0 (unset) means 1."""
     return workers_per_input or 1
+
+
+def as_json(value: object) -> str:
+    """A weight as the client wrote it in the Struct (JSON: null, true, "3"), never a Python repr."""
+    try:
+        return json.dumps(value, allow_nan=True)
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def _weight_problem(weight: object) -> str | None:
@@ -100,12 +109,12 @@ def validate_partitioned(
         weight = weights[worker]
         problem = _weight_problem(weight)
         if problem is not None:
-            raise AssignmentConfigError(field, weight, f"{field} {weight!r} {problem}")
+            raise AssignmentConfigError(field, weight, f"{field} {as_json(weight)} {problem}")
         checked[worker] = float(weight)  # type: ignore[arg-type]  # _weight_problem proved it a real number
     for worker, weight in weights.items():
         if worker not in seen:
             field = f"{WEIGHTS_FIELD}.{worker}"
-            message = f"{field} {weight!r} is given for {worker!r}, who is not a worker of the task"
+            message = f"{field} {as_json(weight)} is given for '{worker}', who is not a worker of the task"
             raise AssignmentConfigError(field, weight, message)
     largest = max(checked.values(), default=1.0)
     total = math.fsum(weight / largest for weight in checked.values())  # scaled: no overflow to inf
@@ -116,7 +125,7 @@ def validate_partitioned(
             raise AssignmentConfigError(
                 field,
                 weights[worker],
-                f"{field} {weights[worker]!r} gives {worker!r} a share of {share:.6g} of the work, more than "
+                f"{field} {as_json(weights[worker])} gives '{worker}' a share of {share:.6g} of the work, more than "
                 f"1/workers_per_input = 1/{wpi}: no partition can give each input {wpi} distinct workers",
             )
     return checked

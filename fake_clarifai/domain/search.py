@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from clarifai_grpc.grpc.api import resources_pb2
 from google.protobuf import struct_pb2
+from google.protobuf.message import Message
 
 KINDS = ("image", "text", "audio", "video")
 
@@ -35,8 +36,13 @@ class Candidate:
 
 
 def unsupported_rank(query: resources_pb2.Query) -> int | None:
-    """The index of the first rank that asks for something (the SDK sends one empty rank by default)."""
-    return next((i for i, rank in enumerate(query.ranks) if rank.ByteSize()), None)
+    """The index of the first rank that asks for something (the SDK sends `Rank(annotation=Annotation())` by
+    default: a set but empty message asks for nothing)."""
+    return next((i for i, rank in enumerate(query.ranks) if any(asks(v) for _, v in rank.ListFields())), None)
+
+
+def asks(value: object) -> bool:
+    return value.ByteSize() > 0 if isinstance(value, Message) else bool(value)
 
 
 def selects(query: resources_pb2.Query, candidate: Candidate) -> bool:
