@@ -20,6 +20,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 
 WEIGHTS_FIELD = "worker.partitioned_strategy_info.weights"
+
+
+class _NoValue:
+    """A weights Struct entry whose google.protobuf.Value has no kind set (e.g. a client misspelled the kind)."""
+
+
+NO_VALUE = _NoValue()
 WORKERS_PER_INPUT_FIELD = "worker.partitioned_strategy_info.workers_per_input"
 SHARE_TOLERANCE = 1e-9
 
@@ -107,6 +114,9 @@ def validate_partitioned(
         if worker not in weights:
             raise AssignmentConfigError(field, None, f"{field} is missing: every listed worker needs a weight")
         weight = weights[worker]
+        if weight is NO_VALUE:
+            message = f"{field} holds no value: set its number_value (numberValue in JavaScript objects)"
+            raise AssignmentConfigError(field, None, message)
         problem = _weight_problem(weight)
         if problem is not None:
             raise AssignmentConfigError(field, weight, f"{field} {as_json(weight)} {problem}")

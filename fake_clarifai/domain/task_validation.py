@@ -18,7 +18,7 @@ from typing import Protocol
 from clarifai_grpc.grpc.api import resources_pb2
 from google.protobuf import json_format
 
-from fake_clarifai.domain.assignment import AssignmentConfigError, validate_partitioned
+from fake_clarifai.domain.assignment import NO_VALUE, AssignmentConfigError, validate_partitioned
 from fake_clarifai.errors import ApiError, Code, invalid
 
 Task = resources_pb2.Task
@@ -84,7 +84,10 @@ def partition_weights(task: resources_pb2.Task) -> dict[str, object] | None:
     info = task.worker.partitioned_strategy_info
     if info.type != PartitionInfo.WEIGHTED:
         return None
-    return json_format.MessageToDict(info.weights)
+    return {
+        worker: NO_VALUE if value.WhichOneof("kind") is None else json_format.MessageToDict(value)
+        for worker, value in info.weights.fields.items()
+    }
 
 
 def check_task_id(task_id: str, where: str) -> None:
