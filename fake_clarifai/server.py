@@ -157,6 +157,18 @@ class FakeClarifai:
             raise RuntimeError("the fake is not serving TLS: FakeClarifai(tls=True).start()")
         return str(self._certificate.ca_file)
 
+    @property
+    def http_running(self) -> bool:
+        return self._gateway is not None
+
+    def sdk_env(self) -> dict[str, str]:
+        """The environment the clarifai Python SDK reads (`CLARIFAI_API_BASE` with its scheme: http:// makes it
+        dial plaintext, https:// TLS; and for TLS `CLARIFAI_ROOT_CERTIFICATES_PATH`, the throwaway CA)."""
+        if not self.tls:
+            return {"CLARIFAI_API_BASE": f"http://{self.address}"}
+        base = f"https://{client_base(self.host, self.port)}"
+        return {"CLARIFAI_API_BASE": base, "CLARIFAI_ROOT_CERTIFICATES_PATH": self.ca_file}
+
     def tls_env(self) -> dict[str, str]:
         """The environment that makes unmodified `ClarifaiChannel.get_grpc_channel()` code in a new process
         reach this TLS fake (`CLARIFAI_GRPC_BASE`, `GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`)."""

@@ -6,6 +6,9 @@ the comment on each test names the method and the RPCs.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -173,3 +176,31 @@ def test_the_sdk_over_tls_with_the_fakes_ca(clarifai_tls_fake):
         root_certificates_path=clarifai_tls_fake.ca_file,
     )
     assert [a.id for a in user.list_apps()] == ["main"]
+
+
+def test_the_lines_serve_prints_are_what_the_sdk_needs(tmp_path):
+    # `fake-clarifai serve --tls` prints CLARIFAI_API_BASE (https://) and CLARIFAI_ROOT_CERTIFICATES_PATH, the
+    # variables the SDK reads (clarifai/client/auth/helper.py `from_env`); an SDK process given them reaches it
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "fake_clarifai", "serve", "--port", "0", "--tls"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        exports: dict[str, str] = {}
+        while "CLARIFAI_APP_ID" not in exports:
+            line = serve.stdout.readline()
+            assert line, serve.stderr.read()
+            if line.strip().startswith("export "):
+                name, _, value = line.strip()[len("export ") :].partition("=")
+                exports[name] = value
+        assert exports["CLARIFAI_API_BASE"].startswith("https://localhost:")
+        script = "from clarifai.client.user import User; print([a.id for a in User(user_id='owner').list_apps()])"
+        env = {**os.environ, **exports}
+        run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.strip().splitlines()[-1] == "['main']"
+    finally:
+        serve.terminate()
+        serve.wait(timeout=10)
