@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -42,3 +43,12 @@ def test_a_weighted_partitioned_task_is_drained_from_node(node, clarifai_tls_fak
         "labeler-1": {"TASK_ASSIGNMENT_SUCCESS"},
         "labeler-2": {"TASK_ASSIGNMENT_SUCCESS"},
     }
+
+
+def test_the_readme_node_example_runs(node, clarifai_tls_fake):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    [example] = re.findall(r"```js\n(.*?)```", readme, flags=re.S)
+    env = {**os.environ, **clarifai_tls_fake.tls_env(), "NODE_PATH": str(NODE_MODULES), "CLARIFAI_PAT": "owner-pat"}
+    run = subprocess.run([node, "-e", example], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "main"
