@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from clarifai_grpc.grpc.api.status import status_code_pb2
+from test_cli import start as start_serve
 
 pytest.importorskip("clarifai.client", reason="the clarifai SDK is not installed: pip install 'fake-clarifai[sdk]'")
 
@@ -181,12 +182,7 @@ def test_the_sdk_over_tls_with_the_fakes_ca(clarifai_tls_fake):
 def test_the_lines_serve_prints_are_what_the_sdk_needs(tmp_path):
     # `fake-clarifai serve --tls` prints CLARIFAI_API_BASE (https://) and CLARIFAI_ROOT_CERTIFICATES_PATH, the
     # variables the SDK reads (clarifai/client/auth/helper.py `from_env`); an SDK process given them reaches it
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "fake_clarifai", "serve", "--port", "0", "--tls"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    serve = start_serve("--port", "0", "--tls")
     try:
         exports: dict[str, str] = {}
         while "CLARIFAI_APP_ID" not in exports:

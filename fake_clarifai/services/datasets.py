@@ -13,9 +13,9 @@ from clarifai_grpc.grpc.api.status import status_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from fake_clarifai.context import CallContext
-from fake_clarifai.errors import Code, describe, invalid, not_found
+from fake_clarifai.errors import Code, describe, invalid
 from fake_clarifai.services import rpc, source_events
-from fake_clarifai.services.batch import patched, require_action, require_existing_ids, require_id, require_new_ids
+from fake_clarifai.services.batch import patched, require_action, require_existing_ids, require_found, require_new_ids
 from fake_clarifai.services.pagination import paginate
 from fake_clarifai.store import AppState
 
@@ -79,10 +79,7 @@ def leave_all_datasets(app: AppState, input_id: str) -> None:
 
 
 def existing_dataset(app: AppState, dataset_id: str) -> resources_pb2.Dataset:
-    dataset = app.datasets.get(require_id(dataset_id, "dataset_id", INVALID))
-    if dataset is None:
-        raise not_found("dataset", dataset_id)
-    return dataset
+    return require_found(app.datasets, dataset_id, "dataset_id", "dataset", INVALID)
 
 
 @rpc("PostDatasets")

@@ -19,7 +19,13 @@ from fake_clarifai.context import CallContext
 from fake_clarifai.errors import ApiError, Code, describe, not_found
 from fake_clarifai.services import rpc, source_events
 from fake_clarifai.services.annotations import remove_annotations
-from fake_clarifai.services.batch import require_action, require_existing_ids, require_id, require_new_ids
+from fake_clarifai.services.batch import (
+    require_action,
+    require_existing_ids,
+    require_found,
+    require_id,
+    require_new_ids,
+)
 from fake_clarifai.services.datasets import add_members, leave_all_datasets
 from fake_clarifai.services.pagination import paginate
 from fake_clarifai.store import AppState, Store, new_input
@@ -118,9 +124,7 @@ def record_add_job(ctx: CallContext, app: AppState, job_id: str, count: int) -> 
 def get_inputs_add_job(
     ctx: CallContext, request: service_pb2.GetInputsAddJobRequest
 ) -> service_pb2.SingleInputsAddJobResponse:
-    job = ctx.app.inputs_add_jobs.get(require_id(request.id, "id", INVALID))
-    if job is None:
-        raise not_found("inputs add job", request.id)
+    job = require_found(ctx.app.inputs_add_jobs, request.id, "id", "inputs add job", INVALID)
     return service_pb2.SingleInputsAddJobResponse(inputs_add_job=job)
 
 

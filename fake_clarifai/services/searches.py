@@ -15,9 +15,9 @@ from clarifai_grpc.grpc.api.status import status_pb2
 
 from fake_clarifai.context import CallContext
 from fake_clarifai.domain.search import Candidate, selects, unsupported_rank
-from fake_clarifai.errors import Code, invalid, not_found
+from fake_clarifai.errors import Code, invalid
 from fake_clarifai.services import rpc
-from fake_clarifai.services.batch import require_id, require_new_ids
+from fake_clarifai.services.batch import require_found, require_new_ids
 from fake_clarifai.services.pagination import paginate
 from fake_clarifai.store import AppState
 
@@ -112,10 +112,7 @@ def post_searches(ctx: CallContext, request: service_pb2.PostSearchesRequest) ->
 
 
 def saved_search(app: AppState, search_id: str) -> resources_pb2.Search:
-    found = app.searches.get(require_id(search_id, "id", INVALID))
-    if found is None:
-        raise not_found("saved search", search_id)
-    return found
+    return require_found(app.searches, search_id, "id", "saved search", INVALID)
 
 
 @rpc("GetSearch")
