@@ -239,3 +239,14 @@ def test_dataset_versions_freeze_the_member_count_and_list_newest_first(clarifai
         missing = service_pb2.PostDatasetVersionsRequest(user_app_id=MAIN, dataset_id="nope")
         assert_error(clarifai_stub.PostDatasetVersions(missing, metadata=OWNER), Code.CONN_DOES_NOT_EXIST,
                      "dataset 'nope' does not exist")  # fmt: skip
+
+
+def test_patched_concepts_without_a_name_are_named(clarifai_stub, clarifai_fake):
+    # clarifai-python-grpc test_post_list_patch_get_delete_image: after PatchInputs overwrite with
+    # Concept(id="some-new-concept"), GetInput answers concepts[0].name == "some-new-concept"
+    clarifai_fake.add_concept("owner", "main", "lake", name="Lake")
+    ok(post_inputs(clarifai_stub, text("t")))
+    data = resources_pb2.Data(concepts=[resources_pb2.Concept(id="some-new-concept"), resources_pb2.Concept(id="lake")])
+    ok(patch_inputs(clarifai_stub, "overwrite", resources_pb2.Input(id="t", data=data)))
+    got = ok(clarifai_stub.GetInput(service_pb2.GetInputRequest(user_app_id=MAIN, input_id="t"), metadata=OWNER))
+    assert [c.name for c in got.input.data.concepts] == ["some-new-concept", "Lake"]

@@ -146,8 +146,11 @@ def test_a_saved_search_is_stored_without_running_then_got_listed_and_deleted(cl
     assert [s.id for s in listed.searches] == ["wet"]
     ok(clarifai_stub.DeleteSearch(service_pb2.DeleteSearchRequest(user_app_id=MAIN, id="wet"), metadata=OWNER))
     assert clarifai_fake.store.app("owner", "main").searches == {}
-    # without save, PostSearches runs the search
+    # without save, PostSearches runs the search; so it does for the deprecated request-level `query`
+    # (clarifai-python-grpc's test_input_search_legacy still sends it)
     assert hit_ids(post_searches(clarifai_stub, search(concept_filter(("water", 1))))) == ["img-wet"]
+    legacy = service_pb2.PostSearchesRequest(user_app_id=MAIN, query=r.Query(filters=[concept_filter(("sky", 1))]))
+    assert hit_ids(clarifai_stub.PostSearches(legacy, metadata=OWNER)) == ["txt-sky"]
 
 
 @pytest.mark.parametrize(
@@ -157,13 +160,13 @@ def test_a_saved_search_is_stored_without_running_then_got_listed_and_deleted(cl
          Code.CONN_INVALID_REQUEST, "searches[0].id 'wet' already exists in the app"),
         ("PostSearches", service_pb2.PostSearchesRequest(searches=[search(save=True)]), Code.CONN_INVALID_REQUEST,
          "searches[0].id is empty"),
-        ("PostSearches", service_pb2.PostSearchesRequest(query=r.Query()), Code.CONN_INVALID_REQUEST,
-         "query is deprecated: send the search in searches[0].query"),
+        ("PostSearches", service_pb2.PostSearchesRequest(query=r.Query(), searches=[search()]),
+         Code.CONN_INVALID_REQUEST, "query and searches are both set: send the search in searches[0] only"),
         ("GetSearch", service_pb2.GetSearchRequest(id="nope"), Code.CONN_DOES_NOT_EXIST,
          "saved search 'nope' does not exist"),
         ("DeleteSearch", service_pb2.DeleteSearchRequest(id=""), Code.CONN_INVALID_REQUEST, "id is empty"),
     ],
-    ids=["existing id", "no id", "deprecated query", "unknown get", "empty delete"],
+    ids=["existing id", "no id", "query and searches", "unknown get", "empty delete"],
 )  # fmt: skip
 def test_saved_search_refusals_change_nothing(clarifai_stub, clarifai_fake, method, request_message, code, details):
     ok(post_searches(clarifai_stub, search(id="wet", save=True)))

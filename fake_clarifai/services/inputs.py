@@ -149,12 +149,24 @@ def patch_inputs(ctx: CallContext, request: service_pb2.PatchInputsRequest) -> s
         unpatchable = [f"data.{d.name}" for d, _ in item.data.ListFields() if d.name not in PATCHABLE]
         if unpatchable:
             raise ApiError(INVALID, f"inputs[{n}].{unpatchable[0]} cannot be patched: only {', '.join(PATCHABLE)}")
-    changed = [patched_input(app.inputs[item.id], item.data, action) for item in request.inputs]
+    changed = [patched_input(app.inputs[item.id], named(app, item.data), action) for item in request.inputs]
     modified_at = ctx.timestamp()
     for item in changed:
         item.modified_at.CopyFrom(modified_at)
         app.inputs[item.id] = item
     return service_pb2.MultiInputResponse(inputs=changed)
+
+
+def named(app: AppState, data: resources_pb2.Data) -> resources_pb2.Data:
+    """`data` whose unnamed concepts carry the app concept's name, else their id (clarifai-python-grpc's
+    test_post_list_patch_get_delete_image reads `concepts[0].name == id` after PatchInputs)."""
+    if all(c.name for c in data.concepts):
+        return data
+    result = resources_pb2.Data()
+    result.CopyFrom(data)
+    for c in result.concepts:
+        c.name = c.name or (app.concepts[c.id].name if c.id in app.concepts else c.id)
+    return result
 
 
 def patched_input(stored: resources_pb2.Input, change: resources_pb2.Data, action: str) -> resources_pb2.Input:

@@ -95,9 +95,10 @@ def post_annotations_searches(
 @rpc("PostSearches")
 def post_searches(ctx: CallContext, request: service_pb2.PostSearchesRequest) -> service_pb2.MultiSearchResponse:
     app = ctx.app
-    if request.HasField("query"):
-        raise invalid("query is deprecated: send the search in searches[0].query")
-    search = the_search(list(request.searches))
+    if request.HasField("query") and request.searches:
+        raise invalid("query and searches are both set: send the search in searches[0] only")
+    legacy = [resources_pb2.Search(query=request.query)] if request.HasField("query") else []
+    search = the_search(legacy or list(request.searches))  # `query`: deprecated, still sent by older clients
     if not search.save:
         hits = hits_page(input_hits(app, search.query), request.pagination)
         return service_pb2.MultiSearchResponse(hits=hits, searches=[search])
