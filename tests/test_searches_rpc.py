@@ -114,10 +114,23 @@ def test_annotation_search_judges_each_annotation_by_its_own_data(clarifai_stub,
         ([search(ranks=[r.Rank(annotation=r.Annotation(data=r.Data(image=r.Image(url="https://x.test/q.jpg"))))])],
          "searches[0].query.ranks[0]: ranking by similarity is not emulated by fake_clarifai; use query.filters "
          "(concepts, metadata, input types, datasets, status)"),
+        ([r.Search(query=r.Query(ands=[r.And(input=r.Input(data=r.Data(image=r.Image(url="https://x.test/q.jpg"))))]))],
+         "searches[0].query.ands: this search term is not emulated by fake_clarifai; use query.filters (concepts, "
+         "metadata, input types, datasets, status)"),
+        ([search(r.Filter(annotation=r.Annotation(data=r.Data(geo=r.Geo(geo_limit=r.GeoLimit(type="withinKilometers",
+                                                                                              value=1))))))],
+         "searches[0].query.filters[0].annotation.data.geo: this search term is not emulated by fake_clarifai; use "
+         "query.filters (concepts, metadata, input types, datasets, status)"),
+        ([search(input_filter(data=r.Data(image=r.Image(url="https://x.test/q.jpg"))))],
+         "searches[0].query.filters[0].input.data.image: this search term is not emulated by fake_clarifai; use "
+         "query.filters (concepts, metadata, input types, datasets, status)"),
+        ([search(r.Filter(last_updated_time_range=r.TimeRange()))],
+         "searches[0].query.filters[0].last_updated_time_range: this search term is not emulated by fake_clarifai; "
+         "use query.filters (concepts, metadata, input types, datasets, status)"),
         ([], "searches has 0 entries: send exactly one search"),
         ([search(), search()], "searches has 2 entries: send exactly one search"),
     ],
-    ids=["similarity rank", "no search", "two searches"],
+    ids=["similarity rank", "legacy ands", "geo", "image url", "time range", "no search", "two searches"],
 )  # fmt: skip
 def test_searches_the_fake_cannot_answer_truthfully_are_refused(clarifai_stub, clarifai_fake, library, searches,
                                                                 details):  # fmt: skip

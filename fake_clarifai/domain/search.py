@@ -9,8 +9,9 @@ What the fake emulates of `Query.filters` (the filters the clarifai SDK's `Searc
 - `input.data` with `image`/`text`/`audio`/`video` present: the input has one of those kinds [SDK:
   `Search._get_input_proto` input_types];
 - `input.dataset_ids`: the input belongs to one of them; `input.status.code`: the input is in that status.
-The different criteria of one filter are ANDed [policy]. Ranks (similarity search) are not emulated:
-`unsupported_rank` names the first non-empty one so that the caller can refuse it.
+The different criteria of one filter are ANDed [policy]. Anything else is not emulated, and `unsupported`
+names the first such field so that the caller refuses it rather than answer a search it ignored part of:
+ranks (similarity search), the deprecated `query.ands`, geo, time ranges, URLs or text to match.
 """
 
 from __future__ import annotations
@@ -39,6 +40,38 @@ def unsupported_rank(query: resources_pb2.Query) -> int | None:
     """The index of the first rank that asks for something (the SDK sends `Rank(annotation=Annotation())` by
     default: a set but empty message asks for nothing)."""
     return next((i for i, rank in enumerate(query.ranks) if any(asks(v) for _, v in rank.ListFields())), None)
+
+
+FILTER_FIELDS = {"negate", "annotation", "input"}
+ANNOTATION_FIELDS = {"data"}
+LABEL_FIELDS = {"concepts", "metadata"}
+INPUT_FIELDS = {"data", "dataset_ids", "status"}
+
+
+def unsupported(query: resources_pb2.Query) -> str | None:
+    """The path (under `query.`) of the first part of `query` the fake cannot honour, else None."""
+    rank = unsupported_rank(query)
+    if rank is not None:
+        return f"ranks[{rank}]"
+    if query.ands:
+        return "ands"
+    for i, search_filter in enumerate(query.filters):
+        where = f"filters[{i}]"
+        parts = [
+            (where, search_filter, FILTER_FIELDS),
+            (f"{where}.annotation", search_filter.annotation, ANNOTATION_FIELDS),
+            (f"{where}.annotation.data", search_filter.annotation.data, LABEL_FIELDS),
+            (f"{where}.input", search_filter.input, INPUT_FIELDS),
+            (f"{where}.input.data", search_filter.input.data, set(KINDS)),
+        ]
+        for path, message, allowed in parts:
+            extra = next((d.name for d, _ in message.ListFields() if d.name not in allowed), None)
+            if extra is not None:
+                return f"{path}.{extra}"
+        for kind in KINDS:
+            if getattr(search_filter.input.data, kind).ByteSize():
+                return f"{where}.input.data.{kind}"  # a kind is asked for by an empty message only
+    return None
 
 
 def asks(value: object) -> bool:

@@ -14,7 +14,7 @@ from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
 
 from fake_clarifai.context import CallContext
-from fake_clarifai.domain.search import Candidate, selects, unsupported_rank
+from fake_clarifai.domain.search import Candidate, selects, unsupported
 from fake_clarifai.errors import Code, invalid
 from fake_clarifai.services import rpc
 from fake_clarifai.services.batch import require_found, require_new_ids
@@ -28,10 +28,11 @@ def the_search(searches: list[resources_pb2.Search]) -> resources_pb2.Search:
     """The one search of a request, refused when it ranks (similarity search is not emulated)."""
     if len(searches) != 1:
         raise invalid(f"searches has {len(searches)} entries: send exactly one search")
-    rank = unsupported_rank(searches[0].query)
-    if rank is not None:
+    path = unsupported(searches[0].query)
+    if path is not None:
+        what = "ranking by similarity" if path.startswith("ranks") else "this search term"
         raise invalid(
-            f"searches[0].query.ranks[{rank}]: ranking by similarity is not emulated by fake_clarifai; "
+            f"searches[0].query.{path}: {what} is not emulated by fake_clarifai; "
             "use query.filters (concepts, metadata, input types, datasets, status)"
         )
     return searches[0]
