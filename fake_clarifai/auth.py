@@ -56,7 +56,11 @@ def enter(store: Store, caller: Caller, route: Route, request: object, method: s
             raise ApiError(Code.CONN_DOES_NOT_EXIST, f"app '{app_id}' of user '{user_id}' does not exist")
         raise ApiError(Code.CONN_KEY_INVALID, f"user '{caller.user_id}' has no access to app '{user_id}/{app_id}'")
     ctx.app_state = app
-    granted = is_member(app, caller.user_id) or (route.grant is not None and route.grant(app, caller.user_id, request))
+    granted = (
+        is_member(app, caller.user_id)
+        or (app.public and is_read(route.name))
+        or (route.grant is not None and route.grant(app, caller.user_id, request))
+    )
     if not granted:
         raise ApiError(Code.CONN_KEY_INVALID, f"user '{caller.user_id}' has no access to app '{user_id}/{app_id}'")
     return ctx
@@ -64,6 +68,11 @@ def enter(store: Store, caller: Caller, route: Route, request: object, method: s
 
 def is_member(app: AppState, user_id: str) -> bool:
     return user_id == app.user_id or user_id in app.collaborators
+
+
+def is_read(method: str) -> bool:
+    """What any valid key may call on a public app such as clarifai/main: reads (Get…, List…) only [policy]."""
+    return method.startswith(("Get", "List"))
 
 
 def _shown(token: str) -> str:

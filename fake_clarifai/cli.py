@@ -49,19 +49,9 @@ def serve(host: str, port: int, seed_file: str | None, tls: bool = False, http_p
         return 2
     print(f"fake-clarifai serving clarifai.api.V2 on {fake.address}{' (TLS)' if tls else ''}", flush=True)
     print(f"  user_id={who.user_id} app_id={who.app_id} PAT={who.pat}")
-    if tls:
-        print("  client code: unmodified ClarifaiChannel.get_grpc_channel() with")
-        for name, value in fake.tls_env().items():
-            print(f"    export {name}={value}")
-    else:
-        print("  client code: ClarifaiChannel.get_insecure_grpc_channel() with")
-        print(f"    export CLARIFAI_GRPC_BASE={fake.host}")
-        print(f"    # port {fake.port}: pass port={fake.port} if it is not 18080")
-    print(f"    export CLARIFAI_PAT={who.pat}")
-    print(f"    export CLARIFAI_USER_ID={who.user_id}")
-    print(f"    export CLARIFAI_APP_ID={who.app_id}", flush=True)
-    if http_port is not None:
-        print(f"  JSON/HTTP gateway: ClarifaiChannel.get_json_channel(base_url={fake.http_url!r})", flush=True)
+    for line in client_lines(fake, who.pat, who.user_id, who.app_id):
+        print(line)
+    sys.stdout.flush()
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
@@ -70,6 +60,27 @@ def serve(host: str, port: int, seed_file: str | None, tls: bool = False, http_p
     fake.stop(grace=1.0)
     print("fake-clarifai stopped", flush=True)
     return 0
+
+
+def client_lines(fake: FakeClarifai, pat: str, user_id: str, app_id: str) -> list[str]:
+    """What each client family needs to reach `fake`, as shell lines to copy."""
+    identity = [f"    export CLARIFAI_PAT={pat}", f"    export CLARIFAI_USER_ID={user_id}"]
+    identity.append(f"    export CLARIFAI_APP_ID={app_id}")
+    lines = ["  clarifai SDK (pip install clarifai): User(...), App(...) read"]
+    lines += [f"    export {name}={value}" for name, value in fake.sdk_env().items()]
+    if fake.tls:
+        lines.append("  clarifai-grpc: unmodified get_grpc_channel(), Node.js: ClarifaiStub.grpc(), with")
+        lines += [f"    export {name}={value}" for name, value in fake.tls_env().items()]
+    else:
+        lines.append("  clarifai-grpc: ClarifaiChannel.get_insecure_grpc_channel() with")
+        lines.append(f"    export CLARIFAI_GRPC_BASE={fake.host}")
+        lines.append(f"    # port {fake.port}: pass port={fake.port} if it is not 18080")
+        lines.append("  Node.js: insecureGrpc() always dials api-grpc.clarifai.com: serve --tls, ClarifaiStub.grpc()")
+    lines += identity
+    if fake.http_running:
+        lines.append(f"  JSON/HTTP gateway: ClarifaiChannel.get_json_channel(base_url={fake.http_url!r}), or curl:")
+        lines.append(f"    curl -H 'Authorization: Key {pat}' {fake.http_url}/v2/users/{user_id}/apps/{app_id}/inputs")
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:

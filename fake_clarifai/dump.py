@@ -1,12 +1,13 @@
 """The whole store as plain data (dicts, lists, str, numbers): for inspection, diffs and golden files.
 
-Protobuf messages render as `MessageToDict` with proto field names; records (dataclasses, and objects
-such as a task's `runtime`) as dicts of their attributes; sets sorted; tuple keys such as
+Protobuf messages render as `MessageToDict` with proto field names; bytes as base64 text; records (dataclasses,
+and objects such as a task's `runtime`) as dicts of their attributes; sets sorted; tuple keys such as
 `(user_id, app_id)` as "user_id/app_id"; callables (a fake model's `predict`) by their qualified name.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from collections.abc import Mapping
 from typing import Any
@@ -35,6 +36,8 @@ def plain(value: Any) -> Any:
         return json_format.MessageToDict(value, preserving_proto_field_name=True)
     if value is None or isinstance(value, str | int | float | bool):
         return value
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
     if isinstance(value, Mapping):
         return {_key(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

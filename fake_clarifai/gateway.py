@@ -54,6 +54,7 @@ from google.protobuf.message import Message
 
 from fake_clarifai.auth import MALFORMED_HEADER
 from fake_clarifai.errors import Code, cap
+from fake_clarifai.services.inputs import HOSTED_PREFIX, hosted_bytes
 from fake_clarifai.wire import SERVICE, FakeV2Servicer, GrpcAbort, request_class
 
 log = logging.getLogger("fake_clarifai.gateway")
@@ -378,6 +379,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.send_error(HTTPStatus.REQUEST_TIMEOUT, f"no body byte for {self.server.limits.idle_timeout} s")
             return
+        if self.command == "GET" and self.path.startswith(HOSTED_PREFIX):
+            self._send_hosted(self.path[len(HOSTED_PREFIX) :])
+            return
         try:
             answer = self._answer(urlsplit(self.path), body)
         except Exception as error:  # a gateway bug: answer INTERNAL, log it, keep serving
@@ -466,6 +470,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.request_version = self.protocol_version  # an unparsed request line leaves HTTP/0.9: no headers
         self._send(code, {"code": grpc_code.value[0], "message": text, "details": []})
+
+    def _send_hosted(self, rest: str) -> None:
+        """GET of an input's hosted URL (`services.inputs.hosted_url`): the bytes it was posted with, no auth."""
+        parts = [unquote(part) for part in rest.split("/")]
+        found = hosted_bytes(self.server.servicer.store, *parts) if len(parts) == 3 else None
+        if found is None:
+            self._send(*_grpc_error(grpc.StatusCode.NOT_FOUND, f"no hosted input at {self.path}"))
+            return
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(found)))
+        self.end_headers()
+        self.wfile.write(found)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)

@@ -160,6 +160,7 @@ def clarifai_app(
 
 @pytest.fixture(scope="session")
 def _clarifai_session_json_stub(clarifai_server: FakeClarifai) -> service_pb2_grpc.V2Stub:
+    pytest.importorskip("requests", reason="clarifai_json_stub needs requests: pip install 'fake-clarifai[json]'")
     return json_stub(clarifai_server.start_http())
 
 
@@ -168,7 +169,8 @@ def clarifai_json_stub(
     clarifai_fake: FakeClarifai, _clarifai_session_json_stub: service_pb2_grpc.V2Stub
 ) -> service_pb2_grpc.V2Stub:
     """A `V2Stub` over `ClarifaiChannel.get_json_channel(base_url=...)` to the fake's JSON/HTTP gateway (started
-    on first use); the same fake and state as `clarifai_stub`, reset for this test. Needs `requests`."""
+    on first use); the same fake and state as `clarifai_stub`, reset for this test.
+    Needs `requests` (the `json` extra): skipped without it."""
     return _clarifai_session_json_stub
 
 

@@ -8,7 +8,10 @@ The JSON format (every key but ids optional):
                "inputs": [{"id": "in1", "url": "https://…", "metadata": {...}}],
                "datasets": [{"id": "ds1", "input_ids": ["in1"]}],
                "models": [{"id": "m1", "version_id": "v1", "predictions": {"in1": {"water": 0.93}}}],
-               "workflows": [{"id": "wf1", "model_id": "m1"}]}]}
+               "workflows": [{"id": "wf1", "model_id": "m1"}],
+               "public": false}]}
+
+`public: true` makes an app readable (Get…/List… calls) by every valid key, like Clarifai's `clarifai/main`.
 
 A malformed seed raises `SeedError` naming the JSON path (`apps[0].inputs[2].id`) and the problem;
 nothing is applied unless the whole seed is valid.
@@ -34,6 +37,7 @@ DEFAULT_SEED: dict[str, Any] = {
         {"id": "labeler-3", "pats": ["labeler-3-pat"]},
         {"id": "reviewer", "pats": ["reviewer-pat"]},
         {"id": "outsider", "pats": ["outsider-pat"]},
+        {"id": "clarifai", "pats": ["clarifai-pat"]},
     ],
     "apps": [
         {
@@ -44,6 +48,19 @@ DEFAULT_SEED: dict[str, Any] = {
             "concepts": [{"id": "water"}, {"id": "sky"}],
         },
         {"user_id": "outsider", "id": "elsewhere", "api_keys": ["elsewhere-app-key"]},
+        # Clarifai's community app, public: every valid key may read its models (clarifai-python-grpc's
+        # tests list the models of clarifai/main and read general-image-recognition).
+        {
+            "user_id": "clarifai",
+            "id": "main",
+            "public": True,
+            "models": [
+                {"id": "general-image-recognition", "version_id": "aa7f35c01e0642fda5cf400f543e7c40"},
+                {"id": "general-image-embedding", "version_id": "bb186755eda04f9cbb6fe32e816be104"},
+                {"id": "moderation-recognition", "version_id": "aa8be956dbaa4b7a858826a84253cab9"},
+            ],
+            "workflows": [{"id": "General", "model_id": "general-image-recognition"}],
+        },
     ],
 }
 
@@ -175,6 +192,7 @@ def apply_seed(store: Store, source: SeedSource, seeders: Mapping[str, Callable[
         "datasets",
         "models",
         "workflows",
+        "public",
     }
     for i, app in enumerate(apps):
         path = f"apps[{i}]"
@@ -196,6 +214,9 @@ def apply_seed(store: Store, source: SeedSource, seeders: Mapping[str, Callable[
         name = app.get("name", app_id)
         if not isinstance(name, str):
             raise check.fail(f"{path}.name", f"expected a string, got {name!r}")
+        public = app.get("public", False)
+        if not isinstance(public, bool):
+            raise check.fail(f"{path}.public", f"expected true or false, got {public!r}")
 
         def seed_app(
             o: str = owner,
@@ -204,8 +225,9 @@ def apply_seed(store: Store, source: SeedSource, seeders: Mapping[str, Callable[
             c: list[str] = collaborators,
             k: list[str] = keys,
             body: dict[str, list[dict[str, Any]]] = contents,
+            p: bool = public,
         ) -> None:
-            seeders["add_app"](o, a, name=n)
+            seeders["add_app"](o, a, name=n, public=p)
             for collaborator in c:
                 seeders["add_collaborator"](o, a, collaborator)
             for key in k:

@@ -92,6 +92,7 @@ class FakeClarifai:
         self._max_message_bytes = max_message_bytes
         self._gateway_limits = replace(gateway_limits or GatewayLimits(), max_body_bytes=max_message_bytes)
         self.store = Store(ids=IdFactory(seed), clock=clock or Clock())
+        self.store.hosted_base = self.start_http  # inputs posted as bytes are served by the JSON/HTTP gateway
         self.faults = Faults()
         self.journal = Journal(journal_limit, journal_byte_limit)
         self.servicer = FakeV2Servicer(
@@ -192,6 +193,18 @@ class FakeClarifai:
         if self._certificate is None:
             raise RuntimeError("the fake is not serving TLS: FakeClarifai(tls=True).start()")
         return str(self._certificate.ca_file)
+
+    @property
+    def http_running(self) -> bool:
+        return self._gateway is not None
+
+    def sdk_env(self) -> dict[str, str]:
+        """The environment the clarifai Python SDK reads (`CLARIFAI_API_BASE` with its scheme: http:// makes it
+        dial plaintext, https:// TLS; and for TLS `CLARIFAI_ROOT_CERTIFICATES_PATH`, the throwaway CA)."""
+        if not self.tls:
+            return {"CLARIFAI_API_BASE": f"http://{self.address}"}
+        base = f"https://{client_base(self.host, self.port)}"
+        return {"CLARIFAI_API_BASE": base, "CLARIFAI_ROOT_CERTIFICATES_PATH": self.ca_file}
 
     def tls_env(self) -> dict[str, str]:
         """The environment that makes unmodified `ClarifaiChannel.get_grpc_channel()` code in a new process
@@ -341,14 +354,15 @@ class FakeClarifai:
             self.store.tokens[token] = Token(token, user_id)
             return token
 
-    def add_app(self, user_id: str, app_id: str, *, name: str | None = None) -> AppState:
+    def add_app(self, user_id: str, app_id: str, *, name: str | None = None, public: bool = False) -> AppState:
+        """A new app of `user_id`; a `public` one is readable by every valid key (like `clarifai/main`)."""
         with self.store.lock:
             self._require_user(user_id)
             if self.store.app(user_id, app_id) is not None:
                 raise ValueError(f"app {user_id}/{app_id} already exists")
             app = resources_pb2.App(id=app_id, user_id=user_id, name=name or app_id, created_at=self._now())
             app.modified_at.CopyFrom(app.created_at)
-            state = AppState(app=app)
+            state = AppState(app=app, public=public)
             self.store.add_app(state)
             return state
 

@@ -291,6 +291,11 @@ class AppState:
     models: dict[str, FakeModel] = field(default_factory=dict)
     workflows: dict[str, FakeWorkflow] = field(default_factory=dict)
     tasks: dict[str, TaskState] = field(default_factory=dict)
+    hosted_bytes: dict[str, bytes] = field(default_factory=dict)  # input id -> the bytes it was posted with
+    inputs_add_jobs: dict[str, resources_pb2.InputsAddJob] = field(default_factory=dict)
+    dataset_versions: dict[str, dict[str, resources_pb2.DatasetVersion]] = field(default_factory=dict)
+    searches: dict[str, resources_pb2.Search] = field(default_factory=dict)  # saved searches by id
+    public: bool = False  # readable by every user (Clarifai's community apps such as clarifai/main)
 
     @property
     def user_id(self) -> str:
@@ -315,6 +320,11 @@ class AppState:
             models=self.models.copy(),
             workflows=self.workflows.copy(),
             tasks={t: state.clone() for t, state in self.tasks.items()},
+            hosted_bytes=self.hosted_bytes.copy(),
+            inputs_add_jobs=self.inputs_add_jobs.copy(),
+            dataset_versions={d: versions.copy() for d, versions in self.dataset_versions.items()},
+            searches=self.searches.copy(),
+            public=self.public,
         )
 
 
@@ -341,6 +351,8 @@ class Store:
         self.apps: dict[tuple[str, str], AppState] = {}
         # user -> keys of the apps they own or collaborate on, in the order they became a member
         self.app_keys_by_member: dict[str, tuple[tuple[str, str], ...]] = {}
+        # the base URL that serves inputs' hosted bytes (`FakeClarifai` starts its JSON/HTTP gateway for it)
+        self.hosted_base: Callable[[], str] = lambda: "http://fake-clarifai.invalid"
 
     def app(self, user_id: str, app_id: str) -> AppState | None:
         return self.apps.get((user_id, app_id))
@@ -349,6 +361,19 @@ class Store:
         key = (state.user_id, state.app_id)
         self.apps[key] = state
         self._add_member(state.user_id, key)
+
+    def remove_app(self, state: AppState) -> None:
+        """The app with its contents, its members' entries for it and the API keys bound to it."""
+        key = (state.user_id, state.app_id)
+        del self.apps[key]
+        for member in (state.user_id, *state.collaborators):
+            remaining = tuple(k for k in self.app_keys_by_member[member] if k != key)
+            if remaining:
+                self.app_keys_by_member[member] = remaining
+            else:
+                del self.app_keys_by_member[member]
+        for value in [t.value for t in self.tokens.values() if (t.user_id, t.app_id) == key]:
+            del self.tokens[value]
 
     def add_collaborator(self, state: AppState, collaborator: resources_pb2.Collaborator) -> None:
         state.collaborators[collaborator.user.id] = collaborator

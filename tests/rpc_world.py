@@ -22,6 +22,8 @@ from fake_clarifai.wire import request_class
 
 MAIN = resources_pb2.UserAppIDSet(user_id="owner", app_id="main")
 OWNER_PAT = "owner-pat"
+ADD_JOB_ID = "job-1"
+SAVED_SEARCH_ID = "search-1"
 WORKERS = ("owner", "labeler-1")  # the owner labels too, so owner and collaborator get the same answers
 
 
@@ -70,6 +72,9 @@ def build_world(fake: FakeClarifai) -> World:
     annotation = resources_pb2.Annotation(id="ann-1", input_id="in-1", data=tags("water"))
     posted = owner_call(fake, "PostAnnotations", service_pb2.PostAnnotationsRequest(annotations=[annotation]))
     task = owner_call(fake, "PostTasks", service_pb2.PostTasksRequest(tasks=[labeling_task()]))
+    job_input = resources_pb2.Input(id="in-job", data=resources_pb2.Data(text=resources_pb2.Text(raw="job")))
+    owner_call(fake, "PostInputs", service_pb2.PostInputsRequest(inputs=[job_input], inputs_add_job_id=ADD_JOB_ID))
+    owner_call(fake, "PostSearches", service_pb2.PostSearchesRequest(searches=[water_search(SAVED_SEARCH_ID)]))
     return World(
         input_ids=input_ids,
         dataset_id="ds-1",
@@ -86,6 +91,12 @@ def owner_call(fake: FakeClarifai, method: str, request: Message) -> Message:
     response = fake.servicer.call(method, request, fake.metadata(OWNER_PAT))
     assert response.status.code == Code.SUCCESS, f"{method}: {response.status}"
     return response
+
+
+def water_search(search_id: str = "", save: bool = True) -> resources_pb2.Search:
+    """A search for inputs labeled "water"; saved under `search_id` when `save`."""
+    water = resources_pb2.Filter(annotation=resources_pb2.Annotation(data=tags("water")))
+    return resources_pb2.Search(id=search_id, save=save, query=resources_pb2.Query(filters=[water]))
 
 
 def tags(*concept_ids: str) -> resources_pb2.Data:
@@ -125,6 +136,22 @@ VALID_REQUESTS: dict[str, Builder] = {
     "DeleteInput": lambda w: service_pb2.DeleteInputRequest(input_id=w.input_ids[-1]),
     "DeleteInputs": lambda w: service_pb2.DeleteInputsRequest(ids=[w.input_ids[-1]]),
     "GetDataset": lambda w: service_pb2.GetDatasetRequest(dataset_id=w.dataset_id),
+    "PostInputsSearches": lambda w: service_pb2.PostInputsSearchesRequest(searches=[water_search(save=False)]),
+    "PostAnnotationsSearches": lambda w: service_pb2.PostAnnotationsSearchesRequest(
+        searches=[water_search(save=False)]
+    ),
+    "PostSearches": lambda w: service_pb2.PostSearchesRequest(searches=[water_search("new-search")]),
+    "GetSearch": lambda w: service_pb2.GetSearchRequest(id=SAVED_SEARCH_ID),
+    "DeleteSearch": lambda w: service_pb2.DeleteSearchRequest(id=SAVED_SEARCH_ID),
+    "GetInputsAddJob": lambda w: service_pb2.GetInputsAddJobRequest(id=ADD_JOB_ID),
+    "PatchInputs": lambda w: service_pb2.PatchInputsRequest(
+        action="merge", inputs=[resources_pb2.Input(id=w.input_ids[0], data=tags("sky"))]
+    ),
+    "PatchApp": lambda w: service_pb2.PatchAppRequest(action="merge", app=resources_pb2.App(description="patched")),
+    "PostDatasetVersions": lambda w: service_pb2.PostDatasetVersionsRequest(
+        dataset_id=w.dataset_id, dataset_versions=[resources_pb2.DatasetVersion(description="v1")]
+    ),
+    "ListDatasetVersions": lambda w: service_pb2.ListDatasetVersionsRequest(dataset_id=w.dataset_id),
     "PostDatasets": lambda w: service_pb2.PostDatasetsRequest(datasets=[resources_pb2.Dataset(id="new-dataset")]),
     "PatchDatasets": lambda w: service_pb2.PatchDatasetsRequest(
         action="merge", datasets=[resources_pb2.Dataset(id=w.dataset_id, description="patched")]

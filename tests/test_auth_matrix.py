@@ -20,7 +20,11 @@ from fake_clarifai.server import FakeClarifai, Metadata
 from fake_clarifai.services import load_all
 
 ROUTES = load_all()
-OWNER_ONLY = {"PostCollaborators": "only the app owner 'owner' can add collaborators"}  # [policy] apps.py
+OWNER_ONLY = {  # [policy] apps.py
+    "PostCollaborators": "only the app owner 'owner' can add collaborators",
+    "PatchApp": "only the app owner 'owner' can patch the app",
+    "DeleteApp": "only the app owner 'owner' can delete the app",
+}
 KEY_INVALID = status_code_pb2.CONN_KEY_INVALID
 INVALID_REQUEST = status_code_pb2.CONN_INVALID_REQUEST
 

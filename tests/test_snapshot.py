@@ -212,7 +212,7 @@ def test_dump_state_is_plain_data_of_the_whole_store(session):
     post_task(session, 2)  # DYNAMIC: a task with a live pool
     state = fake.dump_state()
     assert json.loads(json.dumps(state)) == state
-    assert list(state["users"]) == ["owner", "labeler-1", "labeler-2", "labeler-3", "reviewer", "outsider"]
+    assert list(state["users"]) == ["owner", "labeler-1", "labeler-2", "labeler-3", "reviewer", "outsider", "clarifai"]
     assert state["tokens"]["main-app-key"] == {"value": "main-app-key", "user_id": "owner", "app_id": "main"}
     main = state["apps"]["owner/main"]
     assert list(main["concepts"]) == ["water", "sky"]

@@ -249,9 +249,9 @@ RULES = [
     ),
     pytest.param(
         [task(input_source=r.TaskInputSource(type="SAVED_SEARCH", id="search-1"))],
-        Code.TASK_NOT_IMPLEMENTED,
-        "tasks[0].input_source.type SAVED_SEARCH is not emulated by fake_clarifai: use ALL_INPUTS, DATASET or INPUT",
-        id="saved search source",
+        Code.CONN_INVALID_REQUEST,
+        "tasks[0].input_source.id 'search-1' is not a saved search of the app",
+        id="unknown saved search source",
     ),
     pytest.param(
         [task(input_source=r.TaskInputSource())],
@@ -283,7 +283,7 @@ RULES = [
     pytest.param(
         [task(worker=partitioned("labeler-1", "labeler-2", **{"labeler-1": 1, "labeler-2": "heavy"}))],
         INVALID,
-        "tasks[0].worker.partitioned_strategy_info.weights.labeler-2 'heavy' is not a number",
+        "tasks[0].worker.partitioned_strategy_info.weights.labeler-2 \"heavy\" is not a number",
         id="weight not a number",
     ),
     pytest.param(

@@ -13,12 +13,20 @@ Everything here is deterministic: the same arguments always give the same result
 from __future__ import annotations
 
 import heapq
+import json
 import math
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 
 WEIGHTS_FIELD = "worker.partitioned_strategy_info.weights"
+
+
+class _NoValue:
+    """A weights Struct entry whose google.protobuf.Value has no kind set (e.g. a client misspelled the kind)."""
+
+
+NO_VALUE = _NoValue()
 WORKERS_PER_INPUT_FIELD = "worker.partitioned_strategy_info.workers_per_input"
 SHARE_TOLERANCE = 1e-9
 
@@ -40,6 +48,14 @@ class AssignmentConfigError(ValueError):
 def effective_wpi(workers_per_input: int) -> int:
     """`workers_per_input` as the assignment uses it: 0 (unset) means 1."""
     return workers_per_input or 1
+
+
+def as_json(value: object) -> str:
+    """A weight as the client wrote it in the Struct (JSON: null, true, "3"), never a Python repr."""
+    try:
+        return json.dumps(value, allow_nan=True)
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def _weight_problem(weight: object) -> str | None:
@@ -98,14 +114,17 @@ def validate_partitioned(
         if worker not in weights:
             raise AssignmentConfigError(field, None, f"{field} is missing: every listed worker needs a weight")
         weight = weights[worker]
+        if weight is NO_VALUE:
+            message = f"{field} holds no value: set its number_value (numberValue in JavaScript objects)"
+            raise AssignmentConfigError(field, None, message)
         problem = _weight_problem(weight)
         if problem is not None:
-            raise AssignmentConfigError(field, weight, f"{field} {weight!r} {problem}")
+            raise AssignmentConfigError(field, weight, f"{field} {as_json(weight)} {problem}")
         checked[worker] = float(weight)  # type: ignore[arg-type]  # _weight_problem proved it a real number
     for worker, weight in weights.items():
         if worker not in seen:
             field = f"{WEIGHTS_FIELD}.{worker}"
-            message = f"{field} {weight!r} is given for {worker!r}, who is not a worker of the task"
+            message = f"{field} {as_json(weight)} is given for '{worker}', who is not a worker of the task"
             raise AssignmentConfigError(field, weight, message)
     largest = max(checked.values(), default=1.0)
     total = math.fsum(weight / largest for weight in checked.values())  # scaled: no overflow to inf
@@ -116,7 +135,7 @@ def validate_partitioned(
             raise AssignmentConfigError(
                 field,
                 weights[worker],
-                f"{field} {weights[worker]!r} gives {worker!r} a share of {share:.6g} of the work, more than "
+                f"{field} {as_json(weights[worker])} gives '{worker}' a share of {share:.6g} of the work, more than "
                 f"1/workers_per_input = 1/{wpi}: no partition can give each input {wpi} distinct workers",
             )
     return checked

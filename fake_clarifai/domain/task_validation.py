@@ -18,7 +18,7 @@ from typing import Protocol
 from clarifai_grpc.grpc.api import resources_pb2
 from google.protobuf import json_format
 
-from fake_clarifai.domain.assignment import AssignmentConfigError, validate_partitioned
+from fake_clarifai.domain.assignment import NO_VALUE, AssignmentConfigError, validate_partitioned
 from fake_clarifai.errors import ApiError, Code, invalid
 
 Task = resources_pb2.Task
@@ -40,7 +40,7 @@ class Versioned(Protocol):
 @dataclass(frozen=True, slots=True)
 class AppFacts:
     """What exists, for reference checks: users of the fake, and the app's concepts, datasets, inputs,
-    models and workflows (id -> something with a `version_id`)."""
+    models and workflows (id -> something with a `version_id`), and saved searches."""
 
     users: Container[str]
     concepts: Container[str]
@@ -48,6 +48,7 @@ class AppFacts:
     inputs: Container[str]
     models: Mapping[str, Versioned]
     workflows: Mapping[str, Versioned]
+    searches: Container[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,10 @@ def partition_weights(task: resources_pb2.Task) -> dict[str, object] | None:
     info = task.worker.partitioned_strategy_info
     if info.type != PartitionInfo.WEIGHTED:
         return None
-    return json_format.MessageToDict(info.weights)
+    return {
+        worker: NO_VALUE if value.WhichOneof("kind") is None else json_format.MessageToDict(value)
+        for worker, value in info.weights.fields.items()
+    }
 
 
 def check_task_id(task_id: str, where: str) -> None:
@@ -296,11 +300,6 @@ def _check_concepts(task: resources_pb2.Task, facts: AppFacts, where: str) -> No
 
 def _check_source(source: resources_pb2.TaskInputSource, facts: AppFacts, where: str) -> None:
     kind = source.type
-    if kind == TaskInputSource.SAVED_SEARCH:
-        raise ApiError(
-            Code.TASK_NOT_IMPLEMENTED,
-            f"{where}.type SAVED_SEARCH is not emulated by fake_clarifai: use ALL_INPUTS, DATASET or INPUT",
-        )
     if kind == TaskInputSource.INPUT_SOURCE_TYPE_NOT_SET:
         raise invalid(f"{where}.type is not set: use ALL_INPUTS, DATASET or INPUT")
     if kind not in TaskInputSource.TaskInputSourceType.values():
@@ -309,6 +308,8 @@ def _check_source(source: resources_pb2.TaskInputSource, facts: AppFacts, where:
         _check_member(source.id, facts.datasets, "DATASET", "a dataset", where)
     if kind == TaskInputSource.INPUT:
         _check_member(source.id, facts.inputs, "INPUT", "an input", where)
+    if kind == TaskInputSource.SAVED_SEARCH:
+        _check_member(source.id, facts.searches, "SAVED_SEARCH", "a saved search", where)
 
 
 def _check_member(resource_id: str, existing: Container[str], source: str, noun: str, where: str) -> None:

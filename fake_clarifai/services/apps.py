@@ -1,13 +1,15 @@
-"""Apps and collaborators (SPEC §3)."""
+"""Apps, collaborators and the caller's user (SPEC §3; GetUser, PatchApp, DeleteApp for the clarifai SDK)."""
 
 from __future__ import annotations
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
+from clarifai_grpc.grpc.api.status import status_pb2
 
 from fake_clarifai.context import CallContext
 from fake_clarifai.errors import ApiError, Code, invalid
 from fake_clarifai.services import rpc
 from fake_clarifai.services.assembled import Assembled, assemble
+from fake_clarifai.services.batch import patched, require_action
 from fake_clarifai.services.pagination import paginate
 from fake_clarifai.store import AppState
 
@@ -40,6 +42,43 @@ def post_apps(ctx: CallContext, request: service_pb2.PostAppsRequest) -> service
 @rpc("GetApp")
 def get_app(ctx: CallContext, request: service_pb2.GetAppRequest) -> service_pb2.SingleAppResponse:
     return service_pb2.SingleAppResponse(app=ctx.app.app)  # an App is small: copying beats `assemble` here
+
+
+APP_EDITABLE = ("name", "description", "notes", "metadata", "default_workflow", "visibility", "image", "is_template")
+
+
+def require_owner(ctx: CallContext, method: str) -> AppState:
+    """The app in play, when the caller owns it: collaborators use an app but do not change or delete it [policy]."""
+    app = ctx.app
+    if ctx.caller.user_id != app.user_id:
+        raise ApiError(Code.CONN_KEY_INVALID, f"only the app owner '{app.user_id}' can {method}")
+    return app
+
+
+@rpc("PatchApp")
+def patch_app(ctx: CallContext, request: service_pb2.PatchAppRequest) -> service_pb2.SingleAppResponse:
+    app = require_owner(ctx, "patch the app")
+    action = require_action(request.action, ("overwrite", "merge"), Code.CONN_INVALID_REQUEST)
+    if request.app.id and request.app.id != app.app_id:
+        raise invalid(f"app.id '{request.app.id}' differs from user_app_id.app_id '{app.app_id}'")
+    changed = patched(app.app, request.app, APP_EDITABLE, action)
+    changed.name = changed.name or app.app_id
+    changed.modified_at.CopyFrom(ctx.timestamp())
+    app.app = changed
+    return service_pb2.SingleAppResponse(app=changed)
+
+
+@rpc("DeleteApp")
+def delete_app(ctx: CallContext, request: service_pb2.DeleteAppRequest) -> status_pb2.BaseResponse:
+    """The app and everything in it (inputs, datasets, tasks, …) go at once."""
+    ctx.store.remove_app(require_owner(ctx, "delete the app"))
+    return status_pb2.BaseResponse()
+
+
+@rpc("GetUser", scope="user")
+def get_user(ctx: CallContext, request: service_pb2.GetUserRequest) -> service_pb2.SingleUserResponse:
+    """The caller's own user (a user-level call: another user's id is refused by the wire's user scope)."""
+    return service_pb2.SingleUserResponse(user=ctx.store.users[ctx.caller.user_id])
 
 
 @rpc("ListApps", scope="user")

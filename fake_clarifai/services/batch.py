@@ -7,7 +7,7 @@ Each resource family reports request errors with its own status code (`INPUT_INV
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Container, Sequence
+from collections.abc import Collection, Container, Mapping, Sequence
 from typing import TypeVar
 
 from google.protobuf.message import Message
@@ -15,6 +15,7 @@ from google.protobuf.message import Message
 from fake_clarifai.errors import ApiError, not_found
 
 M = TypeVar("M", bound=Message)
+V = TypeVar("V")
 
 
 def require_new_ids(
@@ -53,6 +54,14 @@ def require_existing_ids(
         if item_id in seen and not repeats_ok:
             raise ApiError(code, f"{field.format(i=i)} '{item_id}' appears twice in the request")
         seen.add(item_id)
+
+
+def require_found(found: Mapping[str, V], resource_id: str, field: str, kind: str, code: int) -> V:
+    """`found[resource_id]`: `code` when the id is empty, CONN_DOES_NOT_EXIST naming `kind` when it is unknown."""
+    item = found.get(require_id(resource_id, field, code))
+    if item is None:
+        raise not_found(kind, resource_id)
+    return item
 
 
 def require_id(value: str, field: str, code: int) -> str:

@@ -13,9 +13,9 @@ from clarifai_grpc.grpc.api.status import status_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from fake_clarifai.context import CallContext
-from fake_clarifai.errors import Code, invalid, not_found
+from fake_clarifai.errors import Code, describe, invalid
 from fake_clarifai.services import rpc, source_events
-from fake_clarifai.services.batch import patched, require_action, require_existing_ids, require_id, require_new_ids
+from fake_clarifai.services.batch import patched, require_action, require_existing_ids, require_found, require_new_ids
 from fake_clarifai.services.pagination import paginate
 from fake_clarifai.store import AppState
 
@@ -45,6 +45,7 @@ def new_dataset(app: AppState, requested: resources_pb2.Dataset, created_at: Tim
 def add_dataset(app: AppState, dataset: resources_pb2.Dataset) -> None:
     app.datasets[dataset.id] = dataset
     app.dataset_members[dataset.id] = {}
+    app.dataset_versions[dataset.id] = {}
 
 
 def add_members(app: AppState, dataset_id: str, input_ids: Iterable[str], created_at: Timestamp) -> None:
@@ -78,10 +79,7 @@ def leave_all_datasets(app: AppState, input_id: str) -> None:
 
 
 def existing_dataset(app: AppState, dataset_id: str) -> resources_pb2.Dataset:
-    dataset = app.datasets.get(require_id(dataset_id, "dataset_id", INVALID))
-    if dataset is None:
-        raise not_found("dataset", dataset_id)
-    return dataset
+    return require_found(app.datasets, dataset_id, "dataset_id", "dataset", INVALID)
 
 
 @rpc("PostDatasets")
@@ -139,6 +137,7 @@ def delete_datasets(ctx: CallContext, request: service_pb2.DeleteDatasetsRequest
     for dataset_id in dict.fromkeys(request.dataset_ids):
         remove_members(app, dataset_id, list(app.dataset_members[dataset_id]))
         del app.dataset_members[dataset_id]
+        del app.dataset_versions[dataset_id]
         del app.datasets[dataset_id]
     return status_pb2.BaseResponse()
 
@@ -175,3 +174,48 @@ def delete_dataset_inputs(ctx: CallContext, request: service_pb2.DeleteDatasetIn
     require_existing_ids(request.input_ids, members, "input_ids[{i}]", "dataset input", INVALID, repeats_ok=True)
     remove_members(app, dataset.id, request.input_ids)
     return status_pb2.BaseResponse()
+
+
+VERSION_EDITABLE = ("description", "metadata", "visibility")
+
+
+@rpc("PostDatasetVersions")
+def post_dataset_versions(
+    ctx: CallContext, request: service_pb2.PostDatasetVersionsRequest
+) -> service_pb2.MultiDatasetVersionResponse:
+    """A version freezes the dataset's member count; it is READY at once (the real API builds it in the
+    background, DATASET_VERSION_PENDING first) [policy]. The fake keeps no copy of the members."""
+    app = ctx.app
+    dataset = existing_dataset(app, request.dataset_id)
+    versions = app.dataset_versions[dataset.id]
+    requested_ids = [v.id for v in request.dataset_versions]
+    require_new_ids(requested_ids, versions, "dataset_versions[{i}].id", INVALID, generated=True)
+    made = [new_version(ctx, app, dataset.id, requested) for requested in request.dataset_versions]
+    for version in made:
+        versions[version.id] = version
+    return service_pb2.MultiDatasetVersionResponse(dataset_versions=made)
+
+
+def new_version(
+    ctx: CallContext, app: AppState, dataset_id: str, requested: resources_pb2.DatasetVersion
+) -> resources_pb2.DatasetVersion:
+    version = patched(resources_pb2.DatasetVersion(), requested, VERSION_EDITABLE, "merge")
+    version.id = requested.id or ctx.new_id()
+    version.app_id, version.user_id, version.dataset_id = app.app_id, app.user_id, dataset_id
+    version.created_at.CopyFrom(ctx.timestamp())
+    version.modified_at.CopyFrom(version.created_at)
+    version.status.code = Code.DATASET_VERSION_READY
+    version.status.description = describe(Code.DATASET_VERSION_READY)
+    version.metrics["/"].inputs_count.value = len(app.dataset_members[dataset_id])
+    return version
+
+
+@rpc("ListDatasetVersions")
+def list_dataset_versions(
+    ctx: CallContext, request: service_pb2.ListDatasetVersionsRequest
+) -> service_pb2.MultiDatasetVersionResponse:
+    """Newest first, as the SDK's `list_versions` shows them [policy: the proto does not say]."""
+    dataset = existing_dataset(ctx.app, request.dataset_id)
+    newest_first = reversed(ctx.app.dataset_versions[dataset.id].values())
+    page = paginate(newest_first, request.page, request.per_page)
+    return service_pb2.MultiDatasetVersionResponse(dataset_versions=page)

@@ -1,4 +1,4 @@
-"""Seeded models and workflows, read-only (SPEC §3): GetModel, ListModels, GetWorkflow."""
+"""Seeded models and workflows, read-only (SPEC §3): GetModel, ListModels, GetWorkflow, ListWorkflows."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fake_clarifai.errors import ApiError, Code, describe, not_found
 from fake_clarifai.services import rpc
 from fake_clarifai.services.batch import require_id
 from fake_clarifai.services.pagination import paginate
-from fake_clarifai.store import AppState, FakeModel
+from fake_clarifai.store import AppState, FakeModel, FakeWorkflow
 
 INVALID = Code.CONN_INVALID_REQUEST
 
@@ -40,19 +40,27 @@ def list_models(ctx: CallContext, request: service_pb2.ListModelsRequest) -> ser
     return service_pb2.MultiModelResponse(models=[model_message(ctx.app, model) for model in page])
 
 
+def workflow_message(app: AppState, workflow: FakeWorkflow) -> resources_pb2.Workflow:
+    """A seeded workflow as the API shows it: one node running its model."""
+    node = resources_pb2.WorkflowNode(id=workflow.model_id, model=model_message(app, app.models[workflow.model_id]))
+    return resources_pb2.Workflow(
+        id=workflow.id,
+        app_id=app.app_id,
+        user_id=app.user_id,
+        nodes=[node],
+        version=resources_pb2.WorkflowVersion(id=workflow.version_id, workflow_id=workflow.id),
+    )
+
+
 @rpc("GetWorkflow")
 def get_workflow(ctx: CallContext, request: service_pb2.GetWorkflowRequest) -> service_pb2.SingleWorkflowResponse:
-    app = ctx.app
-    workflow = app.workflows.get(require_id(request.workflow_id, "workflow_id", INVALID))
+    workflow = ctx.app.workflows.get(require_id(request.workflow_id, "workflow_id", INVALID))
     if workflow is None:
         raise not_found("workflow", request.workflow_id)
-    node = resources_pb2.WorkflowNode(id=workflow.model_id, model=model_message(app, app.models[workflow.model_id]))
-    return service_pb2.SingleWorkflowResponse(
-        workflow=resources_pb2.Workflow(
-            id=workflow.id,
-            app_id=app.app_id,
-            user_id=app.user_id,
-            nodes=[node],
-            version=resources_pb2.WorkflowVersion(id=workflow.version_id, workflow_id=workflow.id),
-        )
-    )
+    return service_pb2.SingleWorkflowResponse(workflow=workflow_message(ctx.app, workflow))
+
+
+@rpc("ListWorkflows")
+def list_workflows(ctx: CallContext, request: service_pb2.ListWorkflowsRequest) -> service_pb2.MultiWorkflowResponse:
+    page = paginate(ctx.app.workflows.values(), request.page, request.per_page)
+    return service_pb2.MultiWorkflowResponse(workflows=[workflow_message(ctx.app, w) for w in page])

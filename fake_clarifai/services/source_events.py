@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from clarifai_grpc.grpc.api import resources_pb2
 
 from fake_clarifai.errors import Code
+from fake_clarifai.services import searches
 from fake_clarifai.store import AppState, TaskState
 
 ALL_INPUTS = resources_pb2.TaskInputSource.ALL_INPUTS
 DATASET = resources_pb2.TaskInputSource.DATASET
+SAVED_SEARCH = resources_pb2.TaskInputSource.SAVED_SEARCH
 
 
 def draws_from(task: TaskState, dataset_id: str | None) -> bool:
@@ -30,6 +32,8 @@ def inputs_added(app: AppState, input_ids: Sequence[str], dataset_id: str | None
     for task in app.tasks.values():
         if task.runtime is not None and draws_from(task, dataset_id):
             task.runtime.add_inputs(input_ids)
+        elif task.runtime is not None and dataset_id is None and task.task.input_source.type == SAVED_SEARCH:
+            task.runtime.add_inputs(searches.newly_selected(app, task.task.input_source.id, input_ids))
 
 
 def inputs_left(app: AppState, input_ids: Sequence[str], dataset_id: str) -> None:

@@ -38,6 +38,7 @@ from fake_clarifai.services.assembled import Assembled, assemble
 from fake_clarifai.services.auto_annotation import start_auto_annotation
 from fake_clarifai.services.batch import require_action, require_new_ids
 from fake_clarifai.services.pagination import paginate
+from fake_clarifai.services.searches import selected_input_ids
 from fake_clarifai.store import AppState, Assignment, Store, TaskState
 
 Task = resources_pb2.Task
@@ -218,6 +219,8 @@ def source_input_ids(app: AppState, source: resources_pb2.TaskInputSource) -> Co
         return app.inputs.keys()
     if source.type == TaskInputSource.DATASET:
         return app.dataset_members.get(source.id, {}).keys()
+    if source.type == TaskInputSource.SAVED_SEARCH:
+        return selected_input_ids(app, app.searches[source.id].query) if source.id in app.searches else ()
     return (source.id,) if source.id in app.inputs else ()
 
 
@@ -283,6 +286,7 @@ def app_facts(store: Store, app: AppState) -> AppFacts:
         inputs=app.inputs,
         models=app.models,
         workflows=app.workflows,
+        searches=app.searches,
     )
 
 
