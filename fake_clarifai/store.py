@@ -204,6 +204,25 @@ class TaskState(_CopyOnWrite):
             self.plan is not None and self.plan.has(worker_id, input_id)
         )
 
+    def holders(self) -> dict[str, frozenset[str]]:
+        """Input -> the distinct workers with an assignment record on it (any state; planned work not included)."""
+        assignments = self.assignments
+        return {i: frozenset(assignments[a].worker_id for a in ids) for i, ids in self.assignment_ids_by_input.items()}
+
+    def drop_input(self, input_id: str) -> None:
+        """`input_id` left the task (deleted from the app, or out of its source): every trace of work on it
+        goes, whatever its state: assignments, planned work, the DYNAMIC pool, review batches, consensus."""
+        gone = self.assignment_ids_by_input.get(input_id, ())
+        for assignment_id in gone:
+            self.remove(assignment_id)
+        if gone:
+            self.review_batches = {r: tuple(i for i in ids if i not in gone) for r, ids in self.review_batches.items()}
+        self.consensus_labels.pop(input_id, None)
+        if self.plan is not None:
+            self.plan.remove_input(input_id)
+        if self.runtime is not None:
+            self.runtime.remove_input(input_id)
+
     def set_status(self, code: int, now: float, details: str = "") -> None:
         """Replace the stored task with a copy in status `code` (the stored proto is never changed in place)."""
         task = resources_pb2.Task()
