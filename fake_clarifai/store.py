@@ -121,6 +121,8 @@ class TaskState(_CopyOnWrite):
     assignment_ids_by_worker_state: dict[tuple[str, int], dict[str, None]] = field(default_factory=dict)
     review_batches: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reviewer -> REVIEW_START batch
     consensus_labels: dict[str, frozenset[str]] = field(default_factory=dict)  # settled input -> agreed concepts
+    # input -> how many workers hold it, where an overwrite that lowered workers_per_input kept more than that
+    kept_beyond_wpi: dict[str, int] = field(default_factory=dict)
     runtime: Any = None  # strategy state (the DYNAMIC pool): add_inputs(ids), remove_input(id), clone()
     plan: PartitionPlan | None = None
 
@@ -218,6 +220,7 @@ class TaskState(_CopyOnWrite):
         if gone:
             self.review_batches = {r: tuple(i for i in ids if i not in gone) for r, ids in self.review_batches.items()}
         self.consensus_labels.pop(input_id, None)
+        self.kept_beyond_wpi.pop(input_id, None)
         if self.plan is not None:
             self.plan.remove_input(input_id)
         if self.runtime is not None:
@@ -276,6 +279,7 @@ class TaskState(_CopyOnWrite):
             assignment_ids_by_worker_state=self.assignment_ids_by_worker_state,
             review_batches=self.review_batches.copy(),
             consensus_labels=self.consensus_labels.copy(),
+            kept_beyond_wpi=self.kept_beyond_wpi.copy(),
             runtime=self.runtime.clone() if self.runtime is not None else None,
             plan=self.plan.clone() if self.plan is not None else None,
         )

@@ -21,6 +21,7 @@ from fake_clarifai.domain.assignment import (
     PartitionPlan,
     assign_full,
     assign_partitioned,
+    effective_wpi,
     validate_partitioned,
 )
 from fake_clarifai.domain.task_validation import (
@@ -188,18 +189,28 @@ def start_task(
     if is_auto_annotation(task):
         start_auto_annotation(ctx.store, app, state, input_ids)
         return
+    wpi = task.worker.partitioned_strategy_info.workers_per_input
     if task.worker.strategy == TaskWorker.DYNAMIC:
         state.add(a for a in pending.values() if a.worker_id in state.worker_user_ids)
-        wpi = task.worker.partitioned_strategy_info.workers_per_input
-        state.runtime = DynamicPool(wpi, input_ids, state.holders())
+        holders = state.holders()
+        state.kept_beyond_wpi = kept_beyond(holders, wpi)
+        state.runtime = DynamicPool(wpi, input_ids, holders)
         return
-    plan = planned_inputs(task, input_ids, state.holders())
+    holders = state.holders()
+    if task.worker.strategy == TaskWorker.PARTITIONED:
+        state.kept_beyond_wpi = kept_beyond(holders, wpi)
+    plan = planned_inputs(task, input_ids, holders)
     state.plan = PartitionPlan(plan, input_ids, ctx.now())
     for worker, ids in plan.items():  # kept pending work stays where it was dealt in the worker's queue
         kept = {i: pending[(worker, i)] for i in ids if (worker, i) in pending}
         if kept:
             through = state.plan.take_through(worker, next(reversed(kept)))
             state.hand_out_planned(worker, through, ctx.store.ids.new_ids, kept)
+
+
+def kept_beyond(holders: Held, wpi: int) -> dict[str, int]:
+    """The inputs whose kept work already exceeds `wpi` (an overwrite lowered it): how many workers hold each."""
+    return {i: len(workers) for i, workers in holders.items() if len(workers) > effective_wpi(wpi)}
 
 
 def planned_inputs(
