@@ -112,3 +112,19 @@ def test_an_input_leaving_a_dataset_source_leaves_review_and_planned_work(tasks:
     assert tasks.review_start("reviewer", task_id) == []
     assert tasks.counts(task_id) == {"labeler-1": counts(), "labeler-2": counts()}
     check_invariants(tasks.fake)
+
+
+def test_an_overwrite_lowering_workers_per_input_keeps_submitted_work_and_pending_work_within_it(
+    tasks: TaskClient,
+) -> None:
+    workers = ["labeler-1", "labeler-2"]
+    task_id = tasks.post_task(human_task(workers, strategy="DYNAMIC", workers_per_input=2))
+    for worker in workers:  # each: in-00 … in-09, the first two submitted
+        tasks.submit(worker, task_id, [a.id for a in tasks.start(worker, task_id)[:2]])
+    overwrite(tasks, task_id, human_task(workers, strategy="DYNAMIC", workers_per_input=1))
+    held = holdings(tasks, task_id)
+    submitted = dict.fromkeys(["in-00", "in-01"], SUCCESS)
+    assert held == {"labeler-1": {**submitted, **dict.fromkeys(INPUTS[2:10], PENDING)}, "labeler-2": submitted}
+    assert tasks.counts(task_id) == {"labeler-1": counts(pending=8, success=2), "labeler-2": counts(success=2)}
+    assert [a.input.id for a in tasks.start("labeler-2", task_id)] == ["in-10", "in-11"]
+    check_invariants(tasks.fake)

@@ -6,7 +6,7 @@ Every request is checked whole (`domain.task_validation`) before anything change
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
@@ -22,6 +22,7 @@ from fake_clarifai.domain.assignment import (
     assign_full,
     assign_partitioned,
     effective_wpi,
+    open_slots,
     validate_partitioned,
 )
 from fake_clarifai.domain.task_validation import (
@@ -175,8 +176,8 @@ def start_task(
     - PARTITIONED / FULL: only the open slots are dealt afresh (never to a worker holding the input); a
       pending assignment of the same worker and input is kept (same id, at its place in the worker's
       queue: the work dealt before it is handed out too), other pending ones are dropped;
-    - DYNAMIC: pending batches of workers still listed are kept; the pool hands each input only to the
-      open slots the kept work leaves, never to a worker holding it;
+    - DYNAMIC: pending batches of workers still listed are kept where their input has an open slot; the
+      pool hands each input only to the open slots the kept work leaves, never to a worker holding it;
     - auto-annotation tasks get no human assignments: their model annotates the inputs (services/auto_annotation).
     """
     task = state.task
@@ -191,7 +192,7 @@ def start_task(
         return
     wpi = task.worker.partitioned_strategy_info.workers_per_input
     if task.worker.strategy == TaskWorker.DYNAMIC:
-        state.add(a for a in pending.values() if a.worker_id in state.worker_user_ids)
+        state.add(kept_pending(state, pending.values(), wpi))
         holders = state.holders()
         state.kept_beyond_wpi = kept_beyond(holders, wpi)
         state.runtime = DynamicPool(wpi, input_ids, holders)
@@ -206,6 +207,19 @@ def start_task(
         if kept:
             through = state.plan.take_through(worker, next(reversed(kept)))
             state.hand_out_planned(worker, through, ctx.store.ids.new_ids, kept)
+
+
+def kept_pending(state: TaskState, pending: Iterable[Assignment], wpi: int) -> list[Assignment]:
+    """The pending assignments a DYNAMIC task keeps through an overwrite: a listed worker's, while its input
+    has an open slot next to the submitted work and the pending work kept before it (`open_slots`)."""
+    holders = {i: set(workers) for i, workers in state.holders().items()}
+    kept = []
+    for assignment in pending:
+        on_input = holders.setdefault(assignment.input_id, set())
+        if assignment.worker_id in state.worker_user_ids and open_slots(wpi, on_input):
+            on_input.add(assignment.worker_id)
+            kept.append(assignment)
+    return kept
 
 
 def kept_beyond(holders: Held, wpi: int) -> dict[str, int]:
