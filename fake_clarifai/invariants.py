@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from clarifai_grpc.grpc.api import resources_pb2
 
 from fake_clarifai.domain.assignment import effective_wpi
-from fake_clarifai.domain.task_validation import is_auto_annotation
 from fake_clarifai.errors import Code
 from fake_clarifai.services.task_work import input_count_tallies
 from fake_clarifai.services.tasks import task_metrics
@@ -168,8 +167,7 @@ def _task_violations(store: Store, app: AppState, task_id: str, task: TaskState)
         ]
     empty = [input_id for input_id, ids in task.assignment_ids_by_input.items() if not ids]
     problems += [f"assignment_ids_by_input[{input_id!r}] is empty" for input_id in empty]
-    if not is_auto_annotation(task.task):
-        problems += _work_violations(app, task)
+    problems += _work_violations(app, task)
     return problems
 
 
