@@ -186,6 +186,8 @@ def start_task(
         held = [a for a in held if a.input_id in in_source]
         state.consensus_labels = {i: agreed for i, agreed in state.consensus_labels.items() if i in in_source}
     state.add(a for a in held if a.state != PENDING)
+    batches = state.review_batches.items()  # work that left the task leaves the reviewers' batches too
+    state.review_batches = {r: tuple(i for i in ids if i in state.assignments) for r, ids in batches}
     pending = {(a.worker_id, a.input_id): a for a in held if a.state == PENDING}
     if is_auto_annotation(task):
         start_auto_annotation(ctx.store, app, state, input_ids)
