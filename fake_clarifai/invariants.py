@@ -1,10 +1,13 @@
 """Consistency checks over the fake's whole state, for the fake's own tests and for yours.
 
 `violations(store)` lists every broken invariant (an empty list means consistent): references that
-point at nothing (a task's concept, an assignment's pending input, a planned input, a dataset member), records filed
-under the wrong key, and indexes that disagree with what they index. `check_invariants(fake_or_store)`
-raises `InvariantViolation` listing them. (To assert that a call changed nothing, compare two
-`FakeClarifai.dump_state()`s.)
+point at nothing (a task's concept, a dataset member), records filed under the wrong key, indexes that
+disagree with what they index, and the task rules: no work of any kind (assignment, planned, review batch,
+consensus) on an input outside the task's source (deleted, or out of its DATASET); per input, no more
+distinct workers than `workers_per_input` (FULL: each worker once; more only where an overwrite that
+lowered it kept submitted work); and GetTaskInputCount's tallies and the task metrics agree with the
+records. `check_invariants(fake_or_store)` raises `InvariantViolation` listing them. (To assert that a
+call changed nothing, compare two `FakeClarifai.dump_state()`s.)
 """
 
 from __future__ import annotations
@@ -13,13 +16,21 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from clarifai_grpc.grpc.api import resources_pb2
+
+from fake_clarifai.domain.assignment import effective_wpi
 from fake_clarifai.errors import Code
+from fake_clarifai.services.task_work import input_count_tallies
+from fake_clarifai.services.tasks import task_metrics
 from fake_clarifai.store import AppState, Store, TaskState
 
 if TYPE_CHECKING:
     from fake_clarifai.server import FakeClarifai
 
 ASSIGNMENT_STATES = frozenset(number for name, number in Code.items() if name.startswith("TASK_ASSIGNMENT_"))
+PENDING = Code.TASK_ASSIGNMENT_PENDING
+DECIDED = frozenset({Code.TASK_ASSIGNMENT_SUCCESS, Code.TASK_ASSIGNMENT_REJECTED})
+TaskInputSource = resources_pb2.TaskInputSource
 
 
 class InvariantViolation(AssertionError):
@@ -156,6 +167,77 @@ def _task_violations(store: Store, app: AppState, task_id: str, task: TaskState)
         ]
     empty = [input_id for input_id, ids in task.assignment_ids_by_input.items() if not ids]
     problems += [f"assignment_ids_by_input[{input_id!r}] is empty" for input_id in empty]
+    problems += _work_violations(app, task)
+    return problems
+
+
+def _in_source(app: AppState, source: resources_pb2.TaskInputSource) -> Callable[[str], bool]:
+    """Whether an input is in the task's source now: it exists and, for DATASET, is a member; INPUT: is it."""
+    if source.type == TaskInputSource.DATASET:
+        members = app.dataset_members.get(source.id, {})
+        return lambda input_id: input_id in members
+    if source.type == TaskInputSource.INPUT:
+        return lambda input_id: input_id == source.id and input_id in app.inputs
+    return lambda input_id: input_id in app.inputs
+
+
+def _work_violations(app: AppState, task: TaskState) -> list[str]:
+    """Work only on inputs in the source; per input at most workers_per_input distinct workers; counts and
+    metrics as the records say."""
+    problems: list[str] = []
+    in_source = _in_source(app, task.task.input_source)
+    planned = {w: task.plan.inputs_of(w) for w in task.plan.workers()} if task.plan is not None else {}
+    holders: dict[str, set[str]] = {}
+    for assignment in task.assignments.values():
+        holders.setdefault(assignment.input_id, set()).add(assignment.worker_id)
+    planned_on: dict[str, set[str]] = {}
+    for worker, input_ids in planned.items():
+        for input_id in input_ids:
+            planned_on.setdefault(input_id, set()).add(worker)
+    for input_id in sorted(holders.keys() | planned_on.keys() | task.consensus_labels.keys()):
+        if not in_source(input_id):
+            problems.append(f"input {input_id!r} is not in the task's source, but the task still has work on it")
+    for reviewer, batch in task.review_batches.items():
+        stale = [a for a in batch if a in task.assignments and not in_source(task.assignments[a].input_id)]
+        problems += [f"review batch of {reviewer!r} holds {a!r}, on an input not in the source" for a in stale]
+    worker = task.task.worker
+    if worker.strategy != resources_pb2.TaskWorker.FULL:
+        wpi = effective_wpi(worker.partitioned_strategy_info.workers_per_input)
+        for input_id in sorted(holders.keys() | planned_on.keys()):
+            workers = holders.get(input_id, set()) | planned_on.get(input_id, set())
+            bound = max(wpi, task.kept_beyond_wpi.get(input_id, 0))
+            if len(workers) > bound:
+                problems.append(
+                    f"input {input_id!r} has {len(workers)} workers ({', '.join(sorted(workers))}), "
+                    f"more than workers_per_input {wpi}"
+                )
+    problems += _count_violations(app, task, planned)
+    return problems
+
+
+def _count_violations(app: AppState, task: TaskState, planned: Mapping[str, list[str]]) -> list[str]:
+    """GetTaskInputCount's tallies and the task metrics, against a count of the records themselves."""
+    problems: list[str] = []
+    expected: Counter[tuple[str, int]] = Counter((a.worker_id, a.state) for a in task.assignments.values())
+    for worker, input_ids in planned.items():
+        if input_ids:
+            expected[(worker, PENDING)] += len(input_ids)
+    counted: Counter[tuple[str, int]] = Counter()
+    for worker, state, n in input_count_tallies(task):
+        if n:
+            counted[(worker, state)] += n
+    if counted != +expected:
+        problems.append(f"GetTaskInputCount tallies {sorted(counted.items())} != records {sorted(expected.items())}")
+    states: dict[str, list[int]] = {}
+    for assignment in task.assignments.values():
+        states.setdefault(assignment.input_id, []).append(assignment.state)
+    planned_inputs = {i for input_ids in planned.values() for i in input_ids}
+    worked = sum(any(s != PENDING for s in found) for found in states.values())
+    reviewed = sum(all(s in DECIDED for s in found) and i not in planned_inputs for i, found in states.items())
+    metrics = task_metrics(app, task)
+    shown = (metrics.work.inputs_count_estimated, metrics.review.inputs_count_estimated)
+    if shown != (worked, reviewed):
+        problems.append(f"metrics (worked, reviewed) {shown} != records {(worked, reviewed)}")
     return problems
 
 

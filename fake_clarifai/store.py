@@ -121,6 +121,8 @@ class TaskState(_CopyOnWrite):
     assignment_ids_by_worker_state: dict[tuple[str, int], dict[str, None]] = field(default_factory=dict)
     review_batches: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reviewer -> REVIEW_START batch
     consensus_labels: dict[str, frozenset[str]] = field(default_factory=dict)  # settled input -> agreed concepts
+    # input -> how many workers hold it, where an overwrite that lowered workers_per_input kept more than that
+    kept_beyond_wpi: dict[str, int] = field(default_factory=dict)
     runtime: Any = None  # strategy state (the DYNAMIC pool): add_inputs(ids), remove_input(id), clone()
     plan: PartitionPlan | None = None
 
@@ -204,6 +206,26 @@ class TaskState(_CopyOnWrite):
             self.plan is not None and self.plan.has(worker_id, input_id)
         )
 
+    def holders(self) -> dict[str, frozenset[str]]:
+        """Input -> the distinct workers with an assignment record on it (any state; planned work not included)."""
+        assignments = self.assignments
+        return {i: frozenset(assignments[a].worker_id for a in ids) for i, ids in self.assignment_ids_by_input.items()}
+
+    def drop_input(self, input_id: str) -> None:
+        """`input_id` left the task (deleted from the app, or out of its source): every trace of work on it
+        goes, whatever its state: assignments, planned work, the DYNAMIC pool, review batches, consensus."""
+        gone = self.assignment_ids_by_input.get(input_id, ())
+        for assignment_id in gone:
+            self.remove(assignment_id)
+        if gone:
+            self.review_batches = {r: tuple(i for i in ids if i not in gone) for r, ids in self.review_batches.items()}
+        self.consensus_labels.pop(input_id, None)
+        self.kept_beyond_wpi.pop(input_id, None)
+        if self.plan is not None:
+            self.plan.remove_input(input_id)
+        if self.runtime is not None:
+            self.runtime.remove_input(input_id)
+
     def set_status(self, code: int, now: float, details: str = "") -> None:
         """Replace the stored task with a copy in status `code` (the stored proto is never changed in place)."""
         task = resources_pb2.Task()
@@ -257,6 +279,7 @@ class TaskState(_CopyOnWrite):
             assignment_ids_by_worker_state=self.assignment_ids_by_worker_state,
             review_batches=self.review_batches.copy(),
             consensus_labels=self.consensus_labels.copy(),
+            kept_beyond_wpi=self.kept_beyond_wpi.copy(),
             runtime=self.runtime.clone() if self.runtime is not None else None,
             plan=self.plan.clone() if self.plan is not None else None,
         )

@@ -20,6 +20,7 @@ from fake_clarifai.domain.assignment import (
     assign_full,
     assign_partitioned,
     effective_wpi,
+    open_slots,
     partition_quotas,
     validate_partitioned,
 )
@@ -381,3 +382,51 @@ def test_take_through_an_input_not_planned_for_the_worker_is_refused() -> None:
     with pytest.raises(KeyError, match="'in-2' is not planned for worker 'w-1'"):
         plan.take_through("w-1", "in-2")
     assert plan.inputs_of("w-1") == ["in-1"]
+
+
+# -- dealing around work that is already held (an overwrite) ---------------------------------------------
+
+
+@st.composite
+def held_work(draw: st.DrawFn) -> tuple[list[str], list[str], int, dict[str, frozenset[str]]]:
+    """Inputs, workers (some held work is by a worker no longer listed), wpi, and input -> holders."""
+    input_ids = [f"in-{n}" for n in range(draw(st.integers(0, 12)))]
+    workers = [f"w-{n}" for n in range(draw(st.integers(1, 4)))]
+    wpi = draw(st.integers(1, len(workers)))
+    everyone = [*workers, "gone"]
+    held = {i: frozenset(draw(st.lists(st.sampled_from(everyone), max_size=wpi + 1, unique=True))) for i in input_ids}
+    return input_ids, workers, wpi, {i: h for i, h in held.items() if h}
+
+
+@given(held_work())
+def test_partitioned_deals_each_input_only_its_open_slots_to_workers_not_holding_it(case) -> None:
+    input_ids, workers, wpi, held = case
+    dealt = assign_partitioned(input_ids, workers, wpi, None, held)
+    new = {i: [w for w in workers if i in dealt[w]] for i in input_ids}
+    for input_id in input_ids:
+        holders = held.get(input_id, frozenset())
+        assert len(new[input_id]) == open_slots(wpi, holders)
+        assert not holders & set(new[input_id])
+        assert len(holders | set(new[input_id])) == max(wpi, len(holders))
+    assert all(dealt[w] == [i for i in input_ids if i in dealt[w]] for w in workers)  # source order
+
+
+@given(held_work())
+def test_full_gives_each_worker_the_inputs_it_does_not_hold(case) -> None:
+    input_ids, workers, _, held = case
+    dealt = assign_full(input_ids, workers, held)
+    assert dealt == {w: [i for i in input_ids if w not in held.get(i, ())] for w in workers}
+
+
+@given(held_work(), st.lists(st.integers(0, 3), max_size=30))
+def test_a_pool_made_around_held_work_fills_only_the_open_slots(case, callers) -> None:
+    input_ids, workers, wpi, held = case
+    pool = DynamicPool(wpi, input_ids, held)
+    got: dict[str, set[str]] = {i: set(held.get(i, ())) for i in input_ids}
+    for caller in callers:
+        worker = workers[caller % len(workers)]
+        for input_id in pool.take(worker, 3):
+            assert worker not in got[input_id]
+            got[input_id].add(worker)
+    for input_id in input_ids:
+        assert len(got[input_id]) <= max(wpi, len(held.get(input_id, ())))

@@ -148,7 +148,7 @@ def test_a_dataset_source_hands_out_members_added_later(tasks, clarifai_fake):
     assert [a.input.id for a in tasks.start("labeler-1", task_id)] == ["in-3"]
 
 
-def test_members_leaving_a_dataset_source_are_no_longer_handed_out(tasks, clarifai_fake):
+def test_members_leaving_a_dataset_source_leave_the_task(tasks, clarifai_fake):
     post_inputs(tasks, ["in-1", "in-2", "in-3"])
     clarifai_fake.add_dataset("owner", "main", "lake", ["in-1", "in-2", "in-3"])
     source = resources_pb2.TaskInputSource(type="DATASET", id="lake")
@@ -158,7 +158,7 @@ def test_members_leaving_a_dataset_source_are_no_longer_handed_out(tasks, clarif
     assert (
         tasks.stub.DeleteDatasetInputs(request, metadata=tasks.metadata("owner")).status.code == status_code_pb2.SUCCESS
     )
-    assert [a.input.id for a in tasks.start("labeler-1", task_id)] == ["in-1", "in-2", "in-3"]  # held work stays
+    assert [a.input.id for a in tasks.start("labeler-1", task_id)] == ["in-1", "in-2"]  # it left the batch too
     post_inputs(tasks, ["in-4"])
     members = [resources_pb2.DatasetInput(input=resources_pb2.Input(id="in-4"))]
     request = service_pb2.PostDatasetInputsRequest(user_app_id=tasks.app, dataset_id="lake", dataset_inputs=members)

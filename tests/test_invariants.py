@@ -62,7 +62,9 @@ def test_an_index_that_disagrees_with_the_assignments_is_named(fake: FakeClarifa
     problems = violations(fake.store)
     assert problems == [
         "app owner/main: task 't-1': assignment_ids_by_worker_state[('labeler-1', "
-        f"{PENDING})] lists 'a-1', which belongs under ('labeler-1', {SUCCESS})"
+        f"{PENDING})] lists 'a-1', which belongs under ('labeler-1', {SUCCESS})",
+        f"app owner/main: task 't-1': GetTaskInputCount tallies [(('labeler-1', {PENDING}), 1)] != records "
+        f"[(('labeler-1', {SUCCESS}), 1)]",
     ]
     with pytest.raises(InvariantViolation) as raised:
         check_invariants(fake.store)
@@ -81,10 +83,49 @@ def test_planned_work_on_a_missing_input_or_also_handed_out_is_named(fake: FakeC
     assert violations(fake.store) == [
         "app owner/main: task 't-1': plan of 'labeler-1': input 'in-9' does not exist",
         "app owner/main: task 't-1': plan of 'labeler-1': input 'in-1' is planned and handed out too",
+        "app owner/main: task 't-1': input 'in-9' is not in the task's source, but the task still has work on it",
     ]
     task.plan.take("labeler-1", 1)
     task.plan.remove_input("in-9")
     assert violations(fake.store) == []
+
+
+def test_an_input_dealt_again_after_its_worker_submitted_it_is_named(fake: FakeClarifai) -> None:
+    """Issue 13's first bug: an overwrite planned a submitted input for a second worker at wpi 1."""
+    task = fake.store.app("owner", "main").tasks["t-1"]
+    task.replace(dataclasses.replace(task.assignments["a-1"], state=SUCCESS))
+    task.plan = PartitionPlan({"labeler-2": ["in-1", "in-2"]}, ["in-1", "in-2"], made_at=0.0)
+    task.worker_user_ids = frozenset({"labeler-1", "labeler-2"})
+    assert violations(fake.store) == [
+        "app owner/main: task 't-1': input 'in-1' has 2 workers (labeler-1, labeler-2), more than workers_per_input 1"
+    ]
+    task.kept_beyond_wpi = {"in-1": 2}  # what an overwrite that lowered workers_per_input records
+    assert violations(fake.store) == []
+
+
+def test_work_left_on_a_deleted_input_is_named(fake: FakeClarifai) -> None:
+    """Issue 13's second bug: submitted work stayed on an input that was deleted."""
+    app = fake.store.app("owner", "main")
+    task = app.tasks["t-1"]
+    task.replace(dataclasses.replace(task.assignments["a-1"], state=Code.TASK_ASSIGNMENT_AWAITING_REVIEW))
+    task.review_batches["reviewer"] = ("a-1",)
+    del app.inputs["in-1"], app.dataset_members["ds-1"]["in-1"], app.dataset_ids_by_input["in-1"]
+    assert violations(fake.store) == [
+        "app owner/main: task 't-1': input 'in-1' is not in the task's source, but the task still has work on it",
+        "app owner/main: task 't-1': review batch of 'reviewer' holds 'a-1', on an input not in the source",
+    ]
+
+
+def test_counts_that_disagree_with_the_records_are_named(fake: FakeClarifai) -> None:
+    task = fake.store.app("owner", "main").tasks["t-1"]
+    task.plan = PartitionPlan({"labeler-1": ["in-2"]}, ["in-2"], made_at=0.0)
+    task.plan._left["labeler-1"] = 3  # a broken count
+    problems = violations(fake.store)
+    assert "app owner/main: task 't-1': plan of 'labeler-1': counts 3 inputs left but lists 1" in problems
+    assert (
+        f"app owner/main: task 't-1': GetTaskInputCount tallies [(('labeler-1', {PENDING}), 4)] != records "
+        f"[(('labeler-1', {PENDING}), 2)]" in problems
+    )
 
 
 # -- copy-on-write clones ---------------------------------------------------------------------------------

@@ -6,6 +6,8 @@
   to exactly `wpi` distinct workers and every worker gets exactly its quota.
 - PARTITIONED / FULL: a `PartitionPlan` keeps the dealt work not yet handed out, per worker in source order.
 - DYNAMIC: a `DynamicPool` hands out batches from the live source on demand.
+- One rule, `open_slots`, says when an input has enough workers; every dealer above honours it when work
+  already exists on the inputs (`held`: a task whose definition was overwritten keeps its submitted work).
 
 Everything here is deterministic: the same arguments always give the same result.
 """
@@ -16,7 +18,7 @@ import heapq
 import json
 import math
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from fractions import Fraction
 
 WEIGHTS_FIELD = "worker.partitioned_strategy_info.weights"
@@ -56,6 +58,21 @@ def as_json(value: object) -> str:
         return json.dumps(value, allow_nan=True)
     except (TypeError, ValueError):
         return str(value)
+
+
+def open_slots(workers_per_input: int, holders: Collection[str]) -> int:
+    """How many more workers an input needs, given the distinct workers that hold work on it.
+
+    The rule (the fake's policy): every worker with work on the input holds one of its `workers_per_input`
+    slots (0 meaning 1), whatever the state of that work: pending (handed out or planned), awaiting review or
+    consensus review, approved, and rejected too. A rejection is a final verdict, not a request for more
+    work: the input is not dealt to another worker to make up for it (REVIEW_REQUEST_CHANGES is the way to
+    have work redone, by the same worker). Work on an input that left the task is gone, so it holds nothing.
+    """
+    return max(0, effective_wpi(workers_per_input) - len(holders))
+
+
+Held = Mapping[str, Collection[str]]  # input id -> the distinct workers already holding work on it
 
 
 def _weight_problem(weight: object) -> str | None:
@@ -190,7 +207,11 @@ def partition_quotas(
 
 
 def assign_partitioned(
-    input_ids: Sequence[str], workers: Sequence[str], wpi: int, weights: Mapping[str, float] | None
+    input_ids: Sequence[str],
+    workers: Sequence[str],
+    wpi: int,
+    weights: Mapping[str, float] | None,
+    held: Held | None = None,
 ) -> dict[str, list[str]]:
     """Deal the inputs under PARTITIONED: worker -> its input ids in source order (every worker present).
 
@@ -200,9 +221,16 @@ def assign_partitioned(
     (Always possible: while m inputs remain, every remaining quota is <= m and they sum to m·wpi, so at
     least `wpi` workers have quota left and every worker with m left is among the `wpi` served.)
     Costs O(n·wpi·log(workers)). Expects a validated configuration and distinct input ids; `wpi` 0 means 1.
+
+    With `held` (work kept from before an overwrite), an input gets only its `open_slots`, never a worker
+    that holds it; each worker's quota is reduced by the inputs it holds, and the open slots go to the
+    workers with the most quota left (ties by worker order), so the held work plus the dealt work is as
+    close to the quotas as the held work allows.
     """
     wpi = effective_wpi(wpi)
     quotas = partition_quotas(len(input_ids), workers, wpi, weights)
+    if held:
+        return _deal_around(input_ids, workers, wpi, quotas, held)
     k = len(workers)
     dealt: list[list[str]] = [[] for _ in workers]
     # One int per worker with quota left: -remaining·k + index, so the smallest key is the worker with the
@@ -222,9 +250,33 @@ def assign_partitioned(
     return {worker: dealt[index] for index, worker in enumerate(workers)}
 
 
-def assign_full(input_ids: Sequence[str], workers: Sequence[str]) -> dict[str, list[str]]:
-    """FULL: every worker gets every input, in source order (a separate list per worker)."""
-    return {worker: list(input_ids) for worker in workers}
+def _deal_around(
+    input_ids: Sequence[str], workers: Sequence[str], wpi: int, quotas: dict[str, int], held: Held
+) -> dict[str, list[str]]:
+    left = quotas.copy()
+    for holders in held.values():
+        for worker in holders:
+            if worker in left:
+                left[worker] -= 1
+    order = {worker: index for index, worker in enumerate(workers)}
+    dealt: dict[str, list[str]] = {worker: [] for worker in workers}
+    for input_id in input_ids:
+        holders = held.get(input_id, ())
+        need = open_slots(wpi, holders)
+        if need:
+            free = (worker for worker in workers if worker not in holders)
+            for worker in heapq.nsmallest(need, free, key=lambda w: (-left[w], order[w])):
+                dealt[worker].append(input_id)
+                left[worker] -= 1
+    return dealt
+
+
+def assign_full(input_ids: Sequence[str], workers: Sequence[str], held: Held | None = None) -> dict[str, list[str]]:
+    """FULL: every worker gets every input, in source order (a separate list per worker), except the inputs
+    it already holds (`held`): each worker has each input at most once."""
+    if not held:
+        return {worker: list(input_ids) for worker in workers}
+    return {worker: [i for i in input_ids if worker not in held.get(i, ())] for worker in workers}
 
 
 class PartitionPlan:
@@ -345,10 +397,12 @@ class DynamicPool:
     Not thread-safe by itself: the store's lock guards it. `clone()` is a handful of C-level copies.
     """
 
-    __slots__ = ("_count", "_cursor", "_ids", "_next_open", "_parent", "_position", "_rank", "_removed", "wpi")
+    __slots__ = ("_count", "_cursor", "_had", "_ids", "_next_open", "_parent", "_position", "_rank", "_removed", "wpi")
 
-    def __init__(self, wpi: int, input_ids: Iterable[str] = ()) -> None:
-        """A pool handing each input to at most `wpi` workers (0 meaning 1), holding `input_ids` in order."""
+    def __init__(self, wpi: int, input_ids: Iterable[str] = (), held: Held | None = None) -> None:
+        """A pool handing each input to at most `wpi` workers (0 meaning 1), holding `input_ids` in order.
+        `held`: work that exists already (kept by an overwrite): those workers count towards each input's
+        `wpi` (`open_slots`) and never get that input again."""
         wpi = effective_wpi(wpi)
         if wpi < 1:
             raise ValueError(f"workers_per_input {wpi} must be at least 1")
@@ -362,7 +416,23 @@ class DynamicPool:
         self._parent: list[int] = [0]
         self._rank: list[int] = [0]
         self._next_open: list[int] = [0]  # per root: the open position (or end) its set leads to
+        self._had: dict[str, frozenset[int]] = {}  # per worker: positions it held before the pool was made
         self.add_inputs(input_ids)
+        if held:
+            self._hold(held)
+
+    def _hold(self, held: Held) -> None:
+        had: dict[str, set[int]] = {}
+        for input_id, holders in held.items():
+            position = self._position.get(input_id)
+            if position is None or not holders:
+                continue
+            self._count[position] = len(holders)
+            for worker in holders:
+                had.setdefault(worker, set()).add(position)
+            if not open_slots(self.wpi, holders):
+                self._close(position)
+        self._had = {worker: frozenset(positions) for worker, positions in had.items()}
 
     def __len__(self) -> int:
         """How many inputs the pool holds (removed ones included)."""
@@ -400,10 +470,14 @@ class DynamicPool:
         ids, count, wpi = self._ids, self._count, self.wpi
         end = len(ids)
         position = self._cursor.get(worker, 0)
+        had = self._had.get(worker, frozenset())
         while len(batch) < limit:
             position = self._next_open[self._find(position)]
             if position == end:
                 break
+            if position in had:
+                position += 1
+                continue
             batch.append(ids[position])
             count[position] += 1
             if count[position] >= wpi:
@@ -429,6 +503,7 @@ class DynamicPool:
         copy._parent = self._parent.copy()
         copy._rank = self._rank.copy()
         copy._next_open = self._next_open.copy()
+        copy._had = self._had  # never changed after __init__
         return copy
 
     def _find(self, position: int) -> int:

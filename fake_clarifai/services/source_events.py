@@ -1,7 +1,8 @@
 """What tasks learn when their input source changes (called by the input and dataset services).
 
 SPEC §5: DYNAMIC tasks draw from the live source, so inputs added later are handed out; PARTITIONED
-and FULL tasks keep what creation assigned. A deleted input leaves every task's pending work.
+and FULL tasks keep what creation assigned. An input that leaves a task's source (deleted from the app,
+removed from the task's DATASET, or the dataset deleted) leaves the task: `TaskState.drop_input`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from collections.abc import Sequence
 
 from clarifai_grpc.grpc.api import resources_pb2
 
-from fake_clarifai.errors import Code
 from fake_clarifai.services import searches
 from fake_clarifai.store import AppState, TaskState
 
@@ -37,20 +37,14 @@ def inputs_added(app: AppState, input_ids: Sequence[str], dataset_id: str | None
 
 
 def inputs_left(app: AppState, input_ids: Sequence[str], dataset_id: str) -> None:
-    """Members left `dataset_id`: tasks drawing from it stop handing them out; work already handed out stays."""
+    """Members left `dataset_id`: they leave every task drawing from it."""
     for task in app.tasks.values():
-        if task.runtime is not None and draws_from(task, dataset_id):
+        if draws_from(task, dataset_id):
             for input_id in input_ids:
-                task.runtime.remove_input(input_id)
+                task.drop_input(input_id)
 
 
 def input_removed(app: AppState, input_id: str) -> None:
-    """An input left the app: drop its pending assignments and planned work; it is never handed out again."""
+    """An input left the app: it leaves every task."""
     for task in app.tasks.values():
-        for assignment in task.of_input(input_id):
-            if assignment.state == Code.TASK_ASSIGNMENT_PENDING:
-                task.remove(assignment.id)
-        if task.runtime is not None:
-            task.runtime.remove_input(input_id)
-        if task.plan is not None:
-            task.plan.remove_input(input_id)
+        task.drop_input(input_id)

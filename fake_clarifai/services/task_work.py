@@ -184,11 +184,15 @@ def get_task_input_count(
     ctx: CallContext, request: service_pb2.GetTaskCountRequest
 ) -> service_pb2.SingleTaskCountResponse:
     task = existing_task(ctx.app, request.task_id, "task_id")
-    tallies = chain(
+    return count_response(ctx.app, task, request, input_count_tallies(task), review.ASSIGNMENT_COUNT_FIELD)
+
+
+def input_count_tallies(task: TaskState) -> Iterable[tuple[str, int, int]]:
+    """What GetTaskInputCount counts: (worker, state, how many) from the indexes; planned work is pending."""
+    return chain(
         ((worker, state, len(ids)) for (worker, state), ids in task.assignment_ids_by_worker_state.items()),
         ((worker, PENDING, task.plan.left(worker)) for worker in task.worker_user_ids if task.plan is not None),
     )
-    return count_response(ctx.app, task, request, tallies, review.ASSIGNMENT_COUNT_FIELD)
 
 
 @rpc("GetTaskAnnotationCount", grant=participant)

@@ -6,7 +6,7 @@ Every request is checked whole (`domain.task_validation`) before anything change
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
@@ -17,9 +17,12 @@ from fake_clarifai.auth import task_participant
 from fake_clarifai.context import CallContext
 from fake_clarifai.domain.assignment import (
     DynamicPool,
+    Held,
     PartitionPlan,
     assign_full,
     assign_partitioned,
+    effective_wpi,
+    open_slots,
     validate_partitioned,
 )
 from fake_clarifai.domain.task_validation import (
@@ -169,32 +172,38 @@ def start_task(
 
     `state` holds no assignments yet. `held` is the work the task had before an overwrite changed its
     workers, strategy or source (PatchTasks); it is reconciled, not redone:
-    - submitted (non-pending) assignments are always kept;
-    - PARTITIONED / FULL: the inputs are dealt afresh; a pending assignment of the same worker and input
-      is kept (same id, at its place in the worker's queue: the work dealt before it is handed out too),
-      other pending ones are dropped, and a worker is not dealt an input again that it has already submitted;
-    - DYNAMIC: pending batches of workers still listed, on inputs still in the source, are kept; the pool
-      is the source minus every input someone holds or has submitted;
+    - work on inputs no longer in the source leaves the task, as when an input leaves the source later;
+    - submitted (non-pending) assignments are kept, and their workers hold those inputs (`open_slots`);
+    - PARTITIONED / FULL: only the open slots are dealt afresh (never to a worker holding the input); a
+      pending assignment of the same worker and input is kept (same id, at its place in the worker's
+      queue: the work dealt before it is handed out too), other pending ones are dropped;
+    - DYNAMIC: pending batches of workers still listed are kept where their input has an open slot; the
+      pool hands each input only to the open slots the kept work leaves, never to a worker holding it;
     - auto-annotation tasks get no human assignments: their model annotates the inputs (services/auto_annotation).
     """
     task = state.task
+    if held:
+        in_source = set(input_ids)
+        held = [a for a in held if a.input_id in in_source]
+        state.consensus_labels = {i: agreed for i, agreed in state.consensus_labels.items() if i in in_source}
     state.add(a for a in held if a.state != PENDING)
+    batches = state.review_batches.items()  # work that left the task leaves the reviewers' batches too
+    state.review_batches = {r: tuple(i for i in ids if i in state.assignments) for r, ids in batches}
     pending = {(a.worker_id, a.input_id): a for a in held if a.state == PENDING}
     if is_auto_annotation(task):
         start_auto_annotation(ctx.store, app, state, input_ids)
         return
+    wpi = task.worker.partitioned_strategy_info.workers_per_input
     if task.worker.strategy == TaskWorker.DYNAMIC:
-        in_source = set(input_ids)
-        state.add(a for a in pending.values() if a.worker_id in state.worker_user_ids and a.input_id in in_source)
-        pool = DynamicPool(task.worker.partitioned_strategy_info.workers_per_input, input_ids)
-        for input_id in state.assignment_ids_by_input:
-            pool.remove_input(input_id)
-        state.runtime = pool
+        state.add(kept_pending(state, pending.values(), wpi))
+        holders = state.holders()
+        state.kept_beyond_wpi = kept_beyond(holders, wpi)
+        state.runtime = DynamicPool(wpi, input_ids, holders)
         return
-    plan = planned_inputs(task, input_ids)
-    if state.assignments:
-        submitted = {(a.worker_id, a.input_id) for a in state.assignments.values()}
-        plan = {worker: [i for i in ids if (worker, i) not in submitted] for worker, ids in plan.items()}
+    holders = state.holders()
+    if task.worker.strategy == TaskWorker.PARTITIONED:
+        state.kept_beyond_wpi = kept_beyond(holders, wpi)
+    plan = planned_inputs(task, input_ids, holders)
     state.plan = PartitionPlan(plan, input_ids, ctx.now())
     for worker, ids in plan.items():  # kept pending work stays where it was dealt in the worker's queue
         kept = {i: pending[(worker, i)] for i in ids if (worker, i) in pending}
@@ -203,14 +212,34 @@ def start_task(
             state.hand_out_planned(worker, through, ctx.store.ids.new_ids, kept)
 
 
-def planned_inputs(task: resources_pb2.Task, input_ids: Sequence[str]) -> dict[str, list[str]]:
-    """Worker -> its inputs in source order, for a PARTITIONED or FULL task."""
+def kept_pending(state: TaskState, pending: Iterable[Assignment], wpi: int) -> list[Assignment]:
+    """The pending assignments a DYNAMIC task keeps through an overwrite: a listed worker's, while its input
+    has an open slot next to the submitted work and the pending work kept before it (`open_slots`)."""
+    holders = {i: set(workers) for i, workers in state.holders().items()}
+    kept = []
+    for assignment in pending:
+        on_input = holders.setdefault(assignment.input_id, set())
+        if assignment.worker_id in state.worker_user_ids and open_slots(wpi, on_input):
+            on_input.add(assignment.worker_id)
+            kept.append(assignment)
+    return kept
+
+
+def kept_beyond(holders: Held, wpi: int) -> dict[str, int]:
+    """The inputs whose kept work already exceeds `wpi` (an overwrite lowered it): how many workers hold each."""
+    return {i: len(workers) for i, workers in holders.items() if len(workers) > effective_wpi(wpi)}
+
+
+def planned_inputs(
+    task: resources_pb2.Task, input_ids: Sequence[str], held: Held | None = None
+) -> dict[str, list[str]]:
+    """Worker -> its inputs in source order, for a PARTITIONED or FULL task, around the work `held` already."""
     workers = worker_user_ids(task)
     if task.worker.strategy == TaskWorker.FULL:
-        return assign_full(input_ids, workers)
+        return assign_full(input_ids, workers, held)
     wpi = task.worker.partitioned_strategy_info.workers_per_input
     weights = validate_partitioned(workers, wpi, partition_weights(task))
-    return assign_partitioned(input_ids, workers, wpi, weights)
+    return assign_partitioned(input_ids, workers, wpi, weights, held)
 
 
 def source_input_ids(app: AppState, source: resources_pb2.TaskInputSource) -> Collection[str]:
