@@ -315,8 +315,8 @@ class LabelingMachine(RuleBasedStateMachine):
     from the baseline and leaves nothing behind. Calls go through `self.stub`, an in-process stub (no
     socket; the same wire). `initialize` posts `inputs` and a task drawn by
     `strategies.human_tasks(LABELERS, CONCEPTS, reviewer_user_ids=REVIEWERS)`; the rules are the team's
-    (a labeler's batch, a reviewer's decisions) and the owner's (add an input; delete one when
-    `OWNER_DELETES_INPUTS`); after every
+    (a labeler's batch, a reviewer's decisions) and the owner's (add an input; delete one unless
+    `OWNER_DELETES_INPUTS` is False); after every
     step `check_invariants(self.fake)` runs and each worker's counts must add up to the work they hold.
     `self.report` is the `TeamReport` the team's calls fill in.
     """
@@ -325,9 +325,8 @@ class LabelingMachine(RuleBasedStateMachine):
     LABELERS: Sequence[str] = ("labeler-1", "labeler-2", "labeler-3")
     REVIEWERS: Sequence[str] = ("reviewer",)
     CONCEPTS: Sequence[str] = ("water", "sky")
-    # Off by default: REVIEW_REQUEST_CHANGES on work whose input was deleted makes it pending again on the
-    # missing input (tests/test_labeling_properties.py has the strict xfail); set True to explore it.
-    OWNER_DELETES_INPUTS = False
+    # Set False in a subclass to keep every input for the whole run.
+    OWNER_DELETES_INPUTS = True
     _own_fake: FakeClarifai | None = None
 
     def __init__(self, fake: FakeClarifai | None = None) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pytest
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -182,8 +181,8 @@ def test_any_world_with_owner_events_keeps_the_fake_consistent(
         }
 
 
-@pytest.mark.xfail(strict=True, reason="found by LabelingMachine: request-changes revives work on a deleted input")
 def test_request_changes_on_a_deleted_input_does_not_hand_it_out_again(clarifai_fake, clarifai_inprocess_stub):
+    # found by LabelingMachine before issue 13's fix: request-changes revived work on a deleted input
     stub, app = clarifai_inprocess_stub, resources_pb2.UserAppIDSet(user_id="owner", app_id="main")
     review = resources_pb2.TaskReview(strategy="MANUAL", users=[resources_pb2.User(id="reviewer")])
     worker = resources_pb2.TaskWorker(

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_code_pb2
 from hypothesis import settings
@@ -462,8 +463,15 @@ class TaskMachine(RuleBasedStateMachine):
             assert not left, f"work on inputs that left {task_id}: {left}"
 
 
-def test_task_work_follows_the_model(clarifai_server: FakeClarifai, _clarifai_session_stub: Any) -> None:
+@pytest.mark.parametrize("channel", ["loopback", "in-process"])
+def test_task_work_follows_the_model(
+    clarifai_server: FakeClarifai,
+    clarifai_session_stub: Any,
+    clarifai_session_inprocess_stub: Any,
+    channel: str,
+) -> None:
+    stub = clarifai_session_stub if channel == "loopback" else clarifai_session_inprocess_stub
     run_state_machine_as_test(
-        lambda: TaskMachine(clarifai_server, _clarifai_session_stub),
+        lambda: TaskMachine(clarifai_server, stub),
         settings=settings(settings(), stateful_step_count=50),
     )
