@@ -64,6 +64,12 @@ def worker_key(annotation: resources_pb2.Annotation) -> tuple[str, str, str]:
     return ("user", worker.user.id or annotation.user_id, "")
 
 
+def is_trusted(annotation: resources_pb2.Annotation) -> bool:
+    """Made by a user, not by a model or workflow [docs: Annotations list page (a default list is of
+    user-created annotations, without those of models); proto: `Annotation.trusted`]."""
+    return worker_key(annotation)[0] == "user" and not annotation.model_version_id
+
+
 def annotation_workers(
     annotations: Iterable[resources_pb2.Annotation], trusted_only: bool
 ) -> list[resources_pb2.Annotation]:
@@ -71,7 +77,7 @@ def annotation_workers(
     with a trusted annotation [proto: `ListAnnotationWorkersRequest.trusted_only`]."""
     first: dict[tuple[str, str, str], resources_pb2.Annotation] = {}
     for annotation in annotations:
-        if annotation.trusted or not trusted_only:
+        if not trusted_only or is_trusted(annotation):
             first.setdefault(worker_key(annotation), annotation)
     return list(first.values())
 

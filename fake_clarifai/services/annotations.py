@@ -21,6 +21,7 @@ from fake_clarifai.context import CallContext
 from fake_clarifai.domain.annotation_rules import (
     annotation_workers,
     author,
+    is_trusted,
     lists_all,
     settable_status,
     supported_worker_fields,
@@ -144,7 +145,7 @@ def list_annotations(
     matches = annotation_filter(request)
     everyone = lists_all(request)
     found = (app.annotations[i] for i in candidate_ids(app, request) if i in app.annotations)
-    page = paginate((a for a in found if (everyone or a.trusted) and matches(a)), request.page, request.per_page)
+    page = paginate((a for a in found if (everyone or is_trusted(a)) and matches(a)), request.page, request.per_page)
     return service_pb2.MultiAnnotationResponse(annotations=page)
 
 
