@@ -27,9 +27,8 @@ WORKER_FIELDS = ("all", "names")  # ListAnnotationWorkersRequest.additional_fiel
 def settable_status(code: int, field: str) -> int:
     """`code` if an annotation may be put in it, else ANNOTATION_INVALID_ARGUMENT naming `field`."""
     if code not in SETTABLE_STATUSES:
-        name = Code.Name(code) if code in Code.values() else str(code)
-        choices = ", ".join(Code.Name(c) for c in SETTABLE_STATUSES)
-        raise ApiError(INVALID, f"{field} {name} is not an annotation status: use one of {choices}")
+        choices = ", ".join(Code.Name(c) for c in SETTABLE_STATUSES)  # (the request door refused unknown numbers)
+        raise ApiError(INVALID, f"{field} {Code.Name(code)} is not an annotation status: use one of {choices}")
     return code
 
 
