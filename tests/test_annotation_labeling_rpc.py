@@ -269,7 +269,8 @@ def test_a_task_only_worker_may_not_credit_anyone_else(clarifai_stub, clarifai_f
 
 
 def test_inputs_posted_with_concepts_get_an_input_level_annotation_each(clarifai_stub, clarifai_fake):
-    # docs: Annotations page (an input-level annotation per input, holding the data posted); proto: Annotation.input_level
+    # docs: Annotations page (an input-level annotation per input, holding the data posted);
+    # proto: Annotation.input_level
     inputs = [
         resources_pb2.Input(
             id="wet",
