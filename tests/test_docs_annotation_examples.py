@@ -58,23 +58,20 @@ def stored(fake: FakeClarifai) -> list[resources_pb2.Annotation]:
     return list(fake.store.app(USER_ID, APP_ID).annotations.values())
 
 
+def succeeded(response):
+    assert response.status.code == status_code_pb2.SUCCESS, response.status
+    return response
+
+
+def post_annotations(stub, annotation: resources_pb2.Annotation) -> resources_pb2.Annotation:
+    request = service_pb2.PostAnnotationsRequest(user_app_id=userDataObject, annotations=[annotation])
+    return succeeded(stub.PostAnnotations(request, metadata=metadata)).annotations[0]
+
+
 def post_for_another_user(stub) -> resources_pb2.Annotation:
-    """annotate_images_user_id_status.py"""
-    post_annotations_response = stub.PostAnnotations(
-        service_pb2.PostAnnotationsRequest(
-            user_app_id=userDataObject,
-            annotations=[
-                resources_pb2.Annotation(
-                    input_id=INPUT_ID,
-                    user_id=ANOTHER_USER_ID,
-                    status=status_pb2.Status(code=status_code_pb2.ANNOTATION_PENDING),
-                )
-            ],
-        ),
-        metadata=metadata,
-    )
-    assert post_annotations_response.status.code == status_code_pb2.SUCCESS, post_annotations_response.status
-    return post_annotations_response.annotations[0]
+    # annotate_images_user_id_status.py
+    pending = status_pb2.Status(code=status_code_pb2.ANNOTATION_PENDING)
+    return post_annotations(stub, resources_pb2.Annotation(input_id=INPUT_ID, user_id=ANOTHER_USER_ID, status=pending))
 
 
 def test_annotate_with_another_users_id_and_a_status(stub, clarifai_fake):
@@ -89,57 +86,27 @@ def test_annotate_with_another_users_id_and_a_status(stub, clarifai_fake):
 def test_update_annotation_status(stub, clarifai_fake):
     ANNOTATION_ID = post_for_another_user(stub).id
     # update_annotation_status.py
-    patch_annotations_response = stub.PatchAnnotations(
-        service_pb2.PatchAnnotationsRequest(
-            user_app_id=userDataObject,
-            action="merge",
-            annotations=[
-                resources_pb2.Annotation(
-                    input_id=INPUT_ID,
-                    id=ANNOTATION_ID,
-                    status=status_pb2.Status(code=status_code_pb2.ANNOTATION_SUCCESS),
-                )
-            ],
-        ),
-        metadata=metadata,
-    )
-    assert patch_annotations_response.status.code == status_code_pb2.SUCCESS, patch_annotations_response.status
+    success = status_pb2.Status(code=status_code_pb2.ANNOTATION_SUCCESS)
+    change = resources_pb2.Annotation(input_id=INPUT_ID, id=ANNOTATION_ID, status=success)
+    request = service_pb2.PatchAnnotationsRequest(user_app_id=userDataObject, action="merge", annotations=[change])
+    succeeded(stub.PatchAnnotations(request, metadata=metadata))
     made = clarifai_fake.store.app(USER_ID, APP_ID).annotations[ANNOTATION_ID]
     assert (made.status.code, made.user_id) == (status_code_pb2.ANNOTATION_SUCCESS, "labeler-2")
 
 
 def test_annotate_images_with_concepts(stub, clarifai_fake, request):
     json_cannot_send_concepts(request)
-    # annotate_images_concepts.py
-    post_annotations_response = stub.PostAnnotations(
-        service_pb2.PostAnnotationsRequest(
-            user_app_id=userDataObject,
-            annotations=[
-                resources_pb2.Annotation(
-                    input_id=INPUT_ID,
-                    data=resources_pb2.Data(
-                        concepts=[
-                            resources_pb2.Concept(id=CONCEPT_ID_1, value=1.0),
-                            resources_pb2.Concept(id=CONCEPT_ID_2, value=0.0),
-                        ]
-                    ),
-                )
-            ],
-        ),
-        metadata=metadata,
-    )
-    assert post_annotations_response.status.code == status_code_pb2.SUCCESS, post_annotations_response.status
+    # annotate_images_concepts.py: 1 means the concept is present, 0 that it is not
+    concepts = [resources_pb2.Concept(id=CONCEPT_ID_1, value=1.0), resources_pb2.Concept(id=CONCEPT_ID_2, value=0.0)]
+    post_annotations(stub, resources_pb2.Annotation(input_id=INPUT_ID, data=resources_pb2.Data(concepts=concepts)))
     made = stored(clarifai_fake)[-1]
     assert [(c.id, c.value) for c in made.data.concepts] == [("water", 1.0), ("sky", 0.0)]
     assert (made.user_id, made.status.code) == ("owner", status_code_pb2.ANNOTATION_SUCCESS)
 
 
 def listed(stub, **fields) -> list[str]:
-    list_annotations_response = stub.ListAnnotations(
-        service_pb2.ListAnnotationsRequest(user_app_id=userDataObject, per_page=10, **fields), metadata=metadata
-    )
-    assert list_annotations_response.status.code == status_code_pb2.SUCCESS, list_annotations_response.status
-    return [a.id for a in list_annotations_response.annotations]
+    request = service_pb2.ListAnnotationsRequest(user_app_id=userDataObject, per_page=10, **fields)
+    return [a.id for a in succeeded(stub.ListAnnotations(request, metadata=metadata)).annotations]
 
 
 def test_list_user_created_annotations(stub):
