@@ -425,3 +425,17 @@ def test_delete_collaborators_refusals_remove_nobody(clarifai_stub, clarifai_fak
     with unchanged(clarifai_fake):
         response = clarifai_stub.DeleteCollaborators(request, metadata=metadata)
     assert_error(response, code, details)
+
+
+def test_input_samples_are_granted_to_the_tasks_reviewers_not_to_its_labelers(clarifai_stub, clarifai_fake):
+    # policy (BEHAVIOUR.md §2.4): "outsider" is no app member; as a reviewer it may, as a labeler it may not
+    clarifai_fake.add_input("owner", "main", "in-1", url="https://example.com/in-1.jpg")
+    tasks = TaskClient(clarifai_stub, clarifai_fake, MAIN)
+    reviewed = human_task(["labeler-1"], strategy="FULL")
+    reviewed.review.users.add(id="outsider")
+    reviewed_id = tasks.post_task(reviewed)
+    labeled_id = tasks.post_task(human_task(["outsider"], strategy="FULL"))
+    assert list(ok(samples(clarifai_stub, reviewed_id, metadata=OUTSIDER)).hits) == []
+    with unchanged(clarifai_fake):
+        refused = samples(clarifai_stub, labeled_id, metadata=OUTSIDER)
+    assert_error(refused, Code.CONN_KEY_INVALID, "user 'outsider' has no access to app 'owner/main'")
