@@ -439,3 +439,21 @@ def test_input_samples_are_granted_to_the_tasks_reviewers_not_to_its_labelers(cl
     with unchanged(clarifai_fake):
         refused = samples(clarifai_stub, labeled_id, metadata=OUTSIDER)
     assert_error(refused, Code.CONN_KEY_INVALID, "user 'outsider' has no access to app 'owner/main'")
+
+
+def test_the_new_reads_answer_the_same_over_json(clarifai_stub, clarifai_json_stub, labeled):
+    # descriptor: the google.api.http bindings of ListAnnotationWorkers and GetInputSamples (BEHAVIOUR.md §8.12)
+    calls = {
+        "ListAnnotationWorkers": service_pb2.ListAnnotationWorkersRequest(
+            user_app_id=MAIN, additional_fields=["names"]
+        ),
+        "GetInputSamples": service_pb2.GetInputSamplesRequest(
+            user_app_id=MAIN, task_id=labeled, user_ids=["labeler-2"]
+        ),
+    }
+    for method, request in calls.items():
+        answers = [ok(getattr(stub, method)(request, metadata=OWNER)) for stub in (clarifai_stub, clarifai_json_stub)]
+        for answer in answers:
+            answer.status.ClearField("req_id")
+        assert answers[1] == answers[0], method
+        assert len(answers[0].ListFields()) > 1, method  # something besides the status
