@@ -457,3 +457,16 @@ def test_the_new_reads_answer_the_same_over_json(clarifai_stub, clarifai_json_st
             answer.status.ClearField("req_id")
         assert answers[1] == answers[0], method
         assert len(answers[0].ListFields()) > 1, method  # something besides the status
+
+
+def test_an_annotation_naming_only_the_deprecated_model_version_id_is_a_models(clarifai_stub, clarifai_fake, app):
+    # proto: Annotation.model_version_id ("use worker.model.model_version.id")
+    with clarifai_fake.store.lock:
+        legacy = Annotation(id="legacy", input_id="in-3", model_version_id="old-v")
+        clarifai_fake.store.app("owner", "main").add_annotations([legacy])
+    assert "legacy" not in listed(clarifai_stub)
+    request = service_pb2.ListAnnotationWorkersRequest(user_app_id=MAIN)
+    workers = ok(clarifai_stub.ListAnnotationWorkers(request, metadata=OWNER)).workers
+    assert workers[-1] == resources_pb2.Worker(
+        model=resources_pb2.Model(model_version=resources_pb2.ModelVersion(id="old-v"))
+    )

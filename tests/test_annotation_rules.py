@@ -21,9 +21,11 @@ from fake_clarifai.errors import ApiError, Code
 @st.composite
 def annotations(draw: st.DrawFn) -> resources_pb2.Annotation:
     annotation = resources_pb2.Annotation(id=draw(st.uuids()).hex)
-    kind, name = draw(st.sampled_from(["user", "model", "workflow"])), draw(st.sampled_from(["a", "b", "c"]))
+    kind, name = draw(st.sampled_from(["user", "model", "workflow", "legacy model"])), draw(st.sampled_from("abc"))
     if kind == "user":
         annotation.worker.user.id = name
+    elif kind == "legacy model":
+        annotation.model_version_id = f"{name}-v"
     elif kind == "model":
         annotation.worker.model.id = name
         annotation.worker.model.model_version.id = f"{name}-v"
@@ -40,7 +42,8 @@ def test_each_worker_is_listed_once_by_its_first_annotation(made, trusted_only):
     kept = [a for a in made if is_trusted(a) or not trusted_only]
     expected_firsts = [a.id for i, a in enumerate(kept) if worker_key(a) not in {worker_key(b) for b in kept[:i]}]
     assert [a.id for a in workers] == expected_firsts
-    assert all(is_trusted(a) == (worker_key(a)[0] == "user") for a in made)
+    by_machine = [a.worker.HasField("model") or a.worker.HasField("workflow") or bool(a.model_version_id) for a in made]
+    assert [is_trusted(a) for a in made] == [not machine for machine in by_machine]
 
 
 @given(st.sampled_from(list(Code.values())))

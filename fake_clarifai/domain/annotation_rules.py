@@ -41,7 +41,7 @@ def lists_all(request: service_pb2.ListAnnotationsRequest) -> bool:
     )
 
 
-def author(requested: resources_pb2.Annotation, caller: str, field: str) -> str:
+def named_author(requested: resources_pb2.Annotation, caller: str, field: str) -> str:
     """Whom a posted annotation is by: `worker.user.id`, else the deprecated `user_id`, else the caller
     [docs: Annotations page ("if empty, it is the user who posts"); proto: `Annotation.user_id`]."""
     by_worker, by_user_id = requested.worker.user.id, requested.user_id
@@ -56,8 +56,8 @@ def worker_key(annotation: resources_pb2.Annotation) -> tuple[str, str, str]:
     """Who made `annotation`, as ListAnnotationWorkers tells workers apart: a user by id, a model or a workflow
     by id and version."""
     worker = annotation.worker
-    if worker.HasField("model"):
-        return ("model", worker.model.id, worker.model.model_version.id)
+    if worker.HasField("model") or annotation.model_version_id:  # (the deprecated field alone names a model)
+        return ("model", worker.model.id, worker.model.model_version.id or annotation.model_version_id)
     if worker.HasField("workflow"):
         return ("workflow", worker.workflow.id, worker.workflow.version.id)
     return ("user", worker.user.id or annotation.user_id, "")
@@ -66,7 +66,7 @@ def worker_key(annotation: resources_pb2.Annotation) -> tuple[str, str, str]:
 def is_trusted(annotation: resources_pb2.Annotation) -> bool:
     """Made by a user, not by a model or workflow [docs: Annotations list page (a default list is of
     user-created annotations, without those of models); proto: `Annotation.trusted`]."""
-    return worker_key(annotation)[0] == "user" and not annotation.model_version_id
+    return worker_key(annotation)[0] == "user"
 
 
 def annotation_workers(

@@ -20,9 +20,9 @@ from fake_clarifai.auth import is_member
 from fake_clarifai.context import CallContext
 from fake_clarifai.domain.annotation_rules import (
     annotation_workers,
-    author,
     is_trusted,
     lists_all,
+    named_author,
     settable_status,
     supported_worker_fields,
     worker_key,
@@ -115,7 +115,7 @@ def attributed_author(ctx: CallContext, requested: resources_pb2.Annotation, fie
     an app member (owner or collaborator; scopes are not modelled) may name another member, but a task
     annotation is always its labeler's own [policy: a labeler submits its own work]."""
     app, caller = ctx.app, ctx.caller.user_id
-    user_id = author(requested, caller, field)
+    user_id = named_author(requested, caller, field)
     if user_id == caller:
         return user_id
     if requested.task_id:
@@ -344,7 +344,10 @@ def list_annotation_workers(
 
 
 def shown_worker(ctx: CallContext, annotation: resources_pb2.Annotation, names: bool) -> resources_pb2.Worker:
-    kind, worker_id, _ = worker_key(annotation)
+    kind, worker_id, version_id = worker_key(annotation)
+    if kind == "model" and not annotation.worker.HasField("model"):
+        model = resources_pb2.Model(id=worker_id, model_version=resources_pb2.ModelVersion(id=version_id))
+        return resources_pb2.Worker(model=model)
     if kind != "user":
         return annotation.worker
     user = resources_pb2.User(id=worker_id)
