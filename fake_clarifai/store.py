@@ -320,6 +320,38 @@ class AppState:
     searches: dict[str, resources_pb2.Search] = field(default_factory=dict)  # saved searches by id
     public: bool = False  # readable by every user (Clarifai's community apps such as clarifai/main)
 
+    def add_annotations(self, annotations: Iterable[resources_pb2.Annotation]) -> None:
+        """Store new annotations (ids unused, inputs existing) and index them by input and task."""
+        for annotation in annotations:
+            self.annotations[annotation.id] = annotation
+            by_input = self.annotation_ids_by_input
+            by_input[annotation.input_id] = (*by_input.get(annotation.input_id, ()), annotation.id)
+            if annotation.task_id:
+                self.annotation_ids_by_task.setdefault(annotation.task_id, {})[annotation.id] = None
+
+    def replace_annotation(self, annotation: resources_pb2.Annotation) -> None:
+        """Store a changed copy of an existing annotation (same id, input and task: the indexes stay true)."""
+        old = self.annotations[annotation.id]
+        assert (old.input_id, old.task_id) == (annotation.input_id, annotation.task_id)
+        self.annotations[annotation.id] = annotation
+
+    def remove_annotations(self, annotation_ids: Iterable[str]) -> None:
+        """Delete existing annotations and their index entries (each index rebuilt once per call)."""
+        removed = [self.annotations.pop(i) for i in dict.fromkeys(annotation_ids)]
+        gone = {a.id for a in removed}
+        for input_id in {a.input_id for a in removed}:
+            remaining = tuple(i for i in self.annotation_ids_by_input[input_id] if i not in gone)
+            if remaining:
+                self.annotation_ids_by_input[input_id] = remaining
+            else:
+                del self.annotation_ids_by_input[input_id]
+        for annotation in removed:
+            if annotation.task_id:
+                of_task = self.annotation_ids_by_task[annotation.task_id]
+                del of_task[annotation.id]
+                if not of_task:
+                    del self.annotation_ids_by_task[annotation.task_id]
+
     @property
     def user_id(self) -> str:
         return self.app.user_id
@@ -390,17 +422,24 @@ class Store:
         key = (state.user_id, state.app_id)
         del self.apps[key]
         for member in (state.user_id, *state.collaborators):
-            remaining = tuple(k for k in self.app_keys_by_member[member] if k != key)
-            if remaining:
-                self.app_keys_by_member[member] = remaining
-            else:
-                del self.app_keys_by_member[member]
+            self._remove_member(member, key)
         for value in [t.value for t in self.tokens.values() if (t.user_id, t.app_id) == key]:
             del self.tokens[value]
 
     def add_collaborator(self, state: AppState, collaborator: resources_pb2.Collaborator) -> None:
         state.collaborators[collaborator.user.id] = collaborator
         self._add_member(collaborator.user.id, (state.user_id, state.app_id))
+
+    def remove_collaborator(self, state: AppState, user_id: str) -> None:
+        del state.collaborators[user_id]
+        self._remove_member(user_id, (state.user_id, state.app_id))
+
+    def _remove_member(self, user_id: str, key: tuple[str, str]) -> None:
+        remaining = tuple(k for k in self.app_keys_by_member[user_id] if k != key)
+        if remaining:
+            self.app_keys_by_member[user_id] = remaining
+        else:
+            del self.app_keys_by_member[user_id]
 
     def _add_member(self, user_id: str, key: tuple[str, str]) -> None:
         self.app_keys_by_member[user_id] = (*self.app_keys_by_member.get(user_id, ()), key)

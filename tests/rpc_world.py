@@ -173,6 +173,11 @@ VALID_REQUESTS: dict[str, Builder] = {
         action="overwrite",
         annotations=[resources_pb2.Annotation(id=w.annotation_id, input_id=w.input_ids[0], data=tags("sky"))],
     ),
+    "PatchAnnotationsStatus": lambda w: service_pb2.PatchAnnotationsStatusRequest(
+        action="overwrite", status_code=Code.ANNOTATION_PENDING, user_ids=["owner"]
+    ),
+    "GetInputSamples": lambda w: service_pb2.GetInputSamplesRequest(task_id=w.task_id),
+    "DeleteCollaborators": lambda w: service_pb2.DeleteCollaboratorsRequest(collaborator_ids=["reviewer"]),
     "DeleteAnnotation": lambda w: service_pb2.DeleteAnnotationRequest(
         input_id=w.input_ids[0], annotation_id=w.annotation_id
     ),

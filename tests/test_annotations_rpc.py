@@ -11,7 +11,6 @@ from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
 
 from fake_clarifai import FakeClarifai
-from fake_clarifai.services.annotations import add_annotations
 
 Annotation = resources_pb2.Annotation
 LABELER_1 = FakeClarifai.metadata("labeler-1-pat")
@@ -115,10 +114,12 @@ def test_list_by_task_and_worker_kind(clarifai_stub, clarifai_fake, posted):
     by_model = Annotation(id="m-1", input_id="in-3", task_id="t-1", model_version_id="mv-1")
     by_workflow = Annotation(id="w-1", input_id="in-3", task_id="t-2")
     by_workflow.worker.workflow.version.id = "wv-1"
-    add_annotations(
-        app, [by_model, by_workflow, Annotation(id="u-1", input_id="in-1", task_id="t-1", user_id="labeler-3")]
+    app.add_annotations(
+        [by_model, by_workflow, Annotation(id="u-1", input_id="in-1", task_id="t-1", user_id="labeler-3")]
     )
-    assert listed_ids(clarifai_stub, task_id="t-1") == ["m-1", "u-1"]
+    # a default list leaves out the model's annotation [proto: ListAnnotationsRequest.list_all_annotations]
+    assert listed_ids(clarifai_stub, task_id="t-1") == ["u-1"]
+    assert listed_ids(clarifai_stub, task_id="t-1", list_all_annotations=True) == ["m-1", "u-1"]
     assert listed_ids(clarifai_stub, task_id="t-1", input_ids=["in-1"]) == ["u-1"]
     assert listed_ids(clarifai_stub, model_version_ids=["mv-1"]) == ["m-1"]
     assert listed_ids(clarifai_stub, workflow_version_ids=["wv-1"], model_version_ids=["mv-1"]) == ["m-1", "w-1"]
@@ -165,7 +166,7 @@ def test_filtered_lists_use_the_indexes_and_never_walk_all_annotations(
     clarifai_stub, clarifai_fake, posted, monkeypatch
 ):
     app = clarifai_fake.store.app("owner", "main")
-    add_annotations(app, [Annotation(id="t-a", input_id="in-3", task_id="t-1")])
+    app.add_annotations([Annotation(id="t-a", input_id="in-3", task_id="t-1")])
     monkeypatch.setattr(WatchedDict, "walks", 0)
     app.annotations = WatchedDict(app.annotations)
     assert listed_ids(clarifai_stub, input_ids=["in-2"]) == ["a-2", "a-3"]

@@ -22,6 +22,7 @@ from fake_clarifai.services import load_all
 ROUTES = load_all()
 OWNER_ONLY = {  # [policy] apps.py
     "PostCollaborators": "only the app owner 'owner' can add collaborators",
+    "DeleteCollaborators": "only the app owner 'owner' can delete collaborators",
     "PatchApp": "only the app owner 'owner' can patch the app",
     "DeleteApp": "only the app owner 'owner' can delete the app",
 }

@@ -97,9 +97,9 @@ class Client:
         return self.call("GetTask", service_pb2.GetTaskRequest(task_id=task_id)).task
 
     def annotations(self, **filters: Any) -> list[resources_pb2.Annotation]:
-        return list(
-            self.call("ListAnnotations", service_pb2.ListAnnotationsRequest(per_page=1000, **filters)).annotations
-        )
+        """Model annotations are listed only with list_all_annotations [proto: ListAnnotationsRequest]."""
+        request = service_pb2.ListAnnotationsRequest(per_page=1000, list_all_annotations=True, **filters)
+        return list(self.call("ListAnnotations", request).annotations)
 
     def annotated_inputs(self, task_id: str) -> list[str]:
         return [annotation.input_id for annotation in self.annotations(task_id=task_id)]

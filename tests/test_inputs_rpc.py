@@ -10,7 +10,6 @@ from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
 
 from fake_clarifai import FakeClarifai
-from fake_clarifai.services.annotations import add_annotations
 
 Input = resources_pb2.Input
 INPUTS = ("in-1", "in-2", "in-1")
@@ -183,7 +182,7 @@ def test_deleting_an_input_takes_its_memberships_annotations_and_pending_work_wi
     clarifai_fake.add_dataset("owner", "main", "ds-a", input_ids=["in-1", "in-2"])
     app = clarifai_fake.store.app("owner", "main")
     annotations = [resources_pb2.Annotation(id=f"a{n}", input_id=i, task_id="t-all") for n, i in enumerate(INPUTS)]
-    add_annotations(app, annotations)
+    app.add_annotations(annotations)
     kept = annotations[1]
     task = put_task(clarifai_fake, "t-all", source=ALL_INPUTS, assigned={"in-1": "labeler-1", "in-2": "labeler-2"})
     ok(delete_many(clarifai_stub, "in-1"))

@@ -103,7 +103,10 @@ def test_annotation_search_judges_each_annotation_by_its_own_data(clarifai_stub,
     found = ok(clarifai_stub.PostAnnotationsSearches(
         service_pb2.PostAnnotationsSearchesRequest(user_app_id=MAIN, searches=[search(concept_filter(("sky", 1)))]),
         metadata=OWNER))  # fmt: skip
-    assert [(h.annotation.id, h.input.id) for h in found.hits] == [("a-1", "img-dry")]
+    # txt-sky was posted with sky, so its input-level annotation holds sky too [docs: Annotations page]
+    hits = [(h.annotation.input_level, h.input.id) for h in found.hits]
+    assert hits == [(True, "txt-sky"), (False, "img-dry")]
+    assert found.hits[1].annotation.id == "a-1"
     # an input search sees the input's annotations too
     assert hit_ids(inputs_search(clarifai_stub, search(concept_filter(("sky", 1))))) == ["img-dry", "txt-sky"]
 

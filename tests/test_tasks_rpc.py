@@ -16,7 +16,6 @@ from google.protobuf.struct_pb2 import Struct
 
 from fake_clarifai import FakeClarifai
 from fake_clarifai.ids import Clock, to_timestamp
-from fake_clarifai.services.annotations import add_annotations
 from fake_clarifai.store import Assignment, TaskState
 
 PENDING = Code.TASK_ASSIGNMENT_PENDING
@@ -571,7 +570,7 @@ def test_a_refused_patch_changes_nothing(clarifai_stub, clarifai_fake, action, t
 def test_delete_removes_tasks_and_their_assignments_and_annotations_keep_their_task_id(clarifai_stub, clarifai_fake):
     post(clarifai_stub, task(id="t"), task(id="u"), task(id="v"))
     app = clarifai_fake.store.app("owner", "main")
-    add_annotations(app, [r.Annotation(id="note-1", input_id="in-1", task_id="t")])
+    app.add_annotations([r.Annotation(id="note-1", input_id="in-1", task_id="t")])
     request = service_pb2.DeleteTasksRequest(user_app_id=MAIN, ids=["t", "v", "t"])
     ok(clarifai_stub.DeleteTasks(request, metadata=OWNER))
     assert listed(clarifai_stub) == ["u"]

@@ -91,9 +91,7 @@ def list_apps(ctx: CallContext, request: service_pb2.ListAppsRequest) -> Assembl
 def post_collaborators(
     ctx: CallContext, request: service_pb2.PostCollaboratorsRequest
 ) -> service_pb2.MultiCollaboratorsResponse:
-    app = ctx.app
-    if ctx.caller.user_id != app.user_id:
-        raise ApiError(Code.CONN_KEY_INVALID, f"only the app owner '{app.user_id}' can add collaborators")
+    app = require_owner(ctx, "add collaborators")
     seen: set[str] = set()
     for i, collaborator in enumerate(request.collaborators):
         user_id = collaborator.user.id
@@ -128,3 +126,34 @@ def list_collaborators(
 ) -> service_pb2.MultiCollaboratorsResponse:
     page = paginate(ctx.app.collaborators.values(), request.page, request.per_page)
     return service_pb2.MultiCollaboratorsResponse(collaborators=page)
+
+
+@rpc("DeleteCollaborators")
+def delete_collaborators(ctx: CallContext, request: service_pb2.DeleteCollaboratorsRequest) -> status_pb2.BaseResponse:
+    """Only the owner. A collaborator is named by its collaborator id or its user id, or by one of its user's
+    email addresses; every name must be a collaborator (repeats fine) or nothing is removed [policy]. The
+    removed users keep what they were named for in tasks (§2.4)."""
+    app = require_owner(ctx, "delete collaborators")
+    if not request.collaborator_ids and not request.user_emails:
+        raise invalid("collaborator_ids and user_emails are empty: name the collaborators to delete")
+    by_name = {c.id: user_id for user_id, c in app.collaborators.items()} | {u: u for u in app.collaborators}
+    by_email = {e: u for u, c in app.collaborators.items() for e in emails(ctx.store.users.get(u, c.user))}
+    doomed = [
+        named_collaborator(by_name, name, f"collaborator_ids[{i}]") for i, name in enumerate(request.collaborator_ids)
+    ]
+    doomed += [named_collaborator(by_email, email, f"user_emails[{i}]") for i, email in enumerate(request.user_emails)]
+    for user_id in dict.fromkeys(doomed):
+        ctx.store.remove_collaborator(app, user_id)
+    return status_pb2.BaseResponse()
+
+
+def emails(user: resources_pb2.User) -> list[str]:
+    return [e for e in (user.primary_email, *(a.email for a in user.email_addresses)) if e]
+
+
+def named_collaborator(known: dict[str, str], name: str, field: str) -> str:
+    if not name:
+        raise invalid(f"{field} is empty")
+    if name not in known:
+        raise ApiError(Code.CONN_DOES_NOT_EXIST, f"{field} '{name}' is not a collaborator of the app")
+    return known[name]

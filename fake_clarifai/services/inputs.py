@@ -18,7 +18,7 @@ from clarifai_grpc.grpc.api.status import status_pb2
 from fake_clarifai.context import CallContext
 from fake_clarifai.errors import ApiError, Code, describe, not_found
 from fake_clarifai.services import rpc, source_events
-from fake_clarifai.services.annotations import remove_annotations
+from fake_clarifai.services.annotations import input_level_annotations
 from fake_clarifai.services.batch import (
     require_action,
     require_existing_ids,
@@ -68,6 +68,7 @@ def post_inputs(ctx: CallContext, request: service_pb2.PostInputsRequest) -> ser
         for input_id, item in zip(ids, request.inputs, strict=True)
     ]
     store_inputs(app, inputs)
+    app.add_annotations(input_level_annotations(ctx, inputs))
     if request.inputs_add_job_id:
         record_add_job(ctx, app, request.inputs_add_job_id, len(inputs))
     members: dict[str, list[str]] = {}
@@ -259,7 +260,7 @@ def delete_inputs_of(app: AppState, input_ids: Iterable[str]) -> None:
     """Delete existing inputs with their dataset memberships and annotations [policy]; tasks drop their
     pending work on them."""
     input_ids = list(input_ids)
-    remove_annotations(app, [a for input_id in input_ids for a in app.annotation_ids_by_input.get(input_id, ())])
+    app.remove_annotations([a for input_id in input_ids for a in app.annotation_ids_by_input.get(input_id, ())])
     for input_id in input_ids:
         leave_all_datasets(app, input_id)
         del app.inputs[input_id]

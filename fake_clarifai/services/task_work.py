@@ -281,17 +281,30 @@ def checked_task_annotations(
                 f"annotations[{i}].input_id '{requested.input_id}' is not assigned to user '{worker}' "
                 f"in task '{task.task.id}'",
             )
-        if assignment is not None and assignment.state != PENDING:  # (planned work is pending)
-            raise ApiError(
-                Code.TASK_CONFLICT,
-                f"annotations[{i}]: assignment '{assignment.id}' of input '{assignment.input_id}' is "
-                f"{Code.Name(assignment.state)}: annotate while it is TASK_ASSIGNMENT_PENDING",
-            )
+        require_pending(assignment, f"annotations[{i}]")
         pending = resources_pb2.Annotation()
         pending.CopyFrom(requested)
         pending.status.CopyFrom(status(Code.ANNOTATION_PENDING))
         result.append(pending)
     return result
+
+
+def require_pending(assignment: Assignment | None, where: str) -> None:
+    """A labeler's task annotations change only while its work on the input is pending [policy] (planned
+    work, without a record yet, is pending)."""
+    if assignment is not None and assignment.state != PENDING:
+        raise ApiError(
+            Code.TASK_CONFLICT,
+            f"{where}: assignment '{assignment.id}' of input '{assignment.input_id}' is "
+            f"{Code.Name(assignment.state)}: annotate while it is TASK_ASSIGNMENT_PENDING",
+        )
+
+
+def require_labeler_may_edit(app: AppState, annotation: resources_pb2.Annotation, caller: str, where: str) -> None:
+    """PatchAnnotations on a task annotation by its own labeler follows PostAnnotations' rule: pending work only."""
+    task = app.tasks.get(annotation.task_id)
+    if task is not None and annotation.user_id == caller:
+        require_pending(own_assignment(task, annotation.input_id, caller), where)
 
 
 def task_worker_grant(app: AppState, user_id: str, request: service_pb2.PostAnnotationsRequest) -> bool:
@@ -387,7 +400,7 @@ def move(
             changed.CopyFrom(annotation)
             changed.status.CopyFrom(status(code))
             changed.modified_at.CopyFrom(ctx.timestamp())
-            app.annotations[changed.id] = changed
+            app.replace_annotation(changed)
 
 
 def settle_consensus(ctx: CallContext, task: TaskState, input_ids: Iterable[str]) -> None:
