@@ -316,12 +316,11 @@ class FakeClarifai:
             if task is None:
                 raise ValueError(f"no task {task_id!r} in {user_id}/{app_id}")
             workers = list(task.assignment_ids_by_worker)
-            if task.plan is not None:
-                workers += [worker for worker in task.plan.workers() if worker not in workers]
+            workers += [worker for worker in task.work.workers() if worker not in workers]
             pending = Code.Name(Code.TASK_ASSIGNMENT_PENDING)
             return {
                 worker: [(a.input_id, Code.Name(a.state)) for a in task.of_worker(worker)]
-                + [(input_id, pending) for input_id in (task.plan.inputs_of(worker) if task.plan else [])]
+                + [(input_id, pending) for input_id in task.work.inputs_of(worker)]
                 for worker in workers
             }
 
@@ -402,7 +401,8 @@ class FakeClarifai:
             app = self._app(user_id, app_id)
             if id in app.inputs:
                 raise ValueError(f"input {id!r} already exists in {user_id}/{app_id}")
-            store_inputs(app, [new_input(id, url=url, text=text, metadata=metadata, created_at=self.store.clock.now())])
+            made = new_input(id, url=url, text=text, metadata=metadata, created_at=self.store.clock.now())
+            store_inputs(self.store, app, [made])
 
     def add_dataset(self, user_id: str, app_id: str, id: str, input_ids: Sequence[str] = ()) -> None:
         with self.store.lock:
@@ -414,7 +414,7 @@ class FakeClarifai:
                 raise ValueError(f"inputs {missing} do not exist in {user_id}/{app_id}")
             now = self._now()
             datasets.add_dataset(app, datasets.new_dataset(app, resources_pb2.Dataset(id=id), now))
-            datasets.add_members(app, id, input_ids, now)
+            datasets.add_members(self.store, app, id, input_ids, now)
 
     def add_model(
         self,

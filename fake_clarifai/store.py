@@ -24,7 +24,7 @@ from typing import Any
 from clarifai_grpc.grpc.api import resources_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
 
-from fake_clarifai.domain.assignment import PartitionPlan
+from fake_clarifai.domain.work import NO_WORK, WorkSource
 from fake_clarifai.errors import Code, describe
 from fake_clarifai.ids import Clock, IdFactory, to_timestamp
 
@@ -103,8 +103,9 @@ class _CopyOnWrite:
 
 @dataclass(slots=True)
 class TaskState(_CopyOnWrite):
-    """A task's definition plus its runtime: assignments and their indexes, and the `plan` of a PARTITIONED
-    or FULL task (the dealt work not handed out yet: pending, but without assignment records until handed out).
+    """A task's definition plus its runtime: assignments and their indexes, and its `work` source
+    (domain/work.py: the plan of a PARTITIONED or FULL task, whose dealt work is pending but has no
+    assignment records until handed out; the pool of a DYNAMIC task; the model of an auto-annotation task).
 
     `clone()` shares the four assignment containers (`assignments`, `assignment_ids_by_*`) copy-on-write,
     so a snapshot or reset does not copy the assignments of tasks nobody touches: change those containers
@@ -123,8 +124,7 @@ class TaskState(_CopyOnWrite):
     consensus_labels: dict[str, frozenset[str]] = field(default_factory=dict)  # settled input -> agreed concepts
     # input -> how many workers hold it, where an overwrite that lowered workers_per_input kept more than that
     kept_beyond_wpi: dict[str, int] = field(default_factory=dict)
-    runtime: Any = None  # strategy state (the DYNAMIC pool): add_inputs(ids), remove_input(id), clone()
-    plan: PartitionPlan | None = None
+    work: WorkSource = NO_WORK  # where the work not handed out yet comes from, by the task's strategy
 
     def __post_init__(self) -> None:
         self._shared = False
@@ -176,20 +176,41 @@ class TaskState(_CopyOnWrite):
         worker_id: str,
         input_ids: Iterable[str],
         new_ids: Callable[[int], list[str]],
+        now: float,
         kept: Mapping[str, Assignment] | None = None,
     ) -> list[Assignment]:
-        """`hand_out` for inputs just taken from the plan: they carry the time the plan was dealt."""
-        assert self.plan is not None
-        return self.hand_out(worker_id, input_ids, new_ids, self.plan.made_at, kept)
+        """`hand_out` for inputs just taken from the work source: they carry the time it gives (`handed_at`)."""
+        return self.hand_out(worker_id, input_ids, new_ids, self.work.handed_at(now), kept)
+
+    def next_batch(
+        self, worker_id: str, limit: int, new_ids: Callable[[int], list[str]], now: float
+    ) -> list[Assignment]:
+        """`worker_id`'s next batch of at most `limit`: its pending assignments, topped up by the work source."""
+        batch = [self.assignments[i] for i in self.ids_in_state(worker_id, PENDING, limit)]
+        more = self.work.top_up(worker_id, limit, len(batch))
+        return batch + self.hand_out_planned(worker_id, more, new_ids, now) if more else batch
+
+    def claim_planned(
+        self, worker_id: str, input_id: str, new_ids: Callable[[int], list[str]], now: float
+    ) -> Assignment | None:
+        """Hand out `worker_id`'s planned work up to `input_id` (keeping the worker's queue in source order)
+        and return its assignment on `input_id`; None when `input_id` is not planned for `worker_id`."""
+        if not self.work.has(worker_id, input_id):
+            return None
+        return self.hand_out_planned(worker_id, self.work.take_through(worker_id, input_id), new_ids, now)[-1]
 
     def pending_count(self, worker_id: str) -> int:
         """`worker_id`'s pending work: pending assignments plus planned inputs."""
-        planned = self.plan.left(worker_id) if self.plan is not None else 0
-        return len(self.assignment_ids_by_worker_state.get((worker_id, PENDING), ())) + planned
+        return len(self.assignment_ids_by_worker_state.get((worker_id, PENDING), ())) + self.work.left(worker_id)
 
     def planned_workers(self, input_id: str) -> list[str]:
         """The workers `input_id` is planned for but not handed to yet (their work on it is pending)."""
-        return self.plan.workers_of(input_id) if self.plan is not None else []
+        return self.work.workers_of(input_id)
+
+    def expected_labelers(self, input_id: str) -> int:
+        """How many workers will label `input_id` in the end (handed out, planned, or still to come)."""
+        handed = len(self.assignment_ids_by_input.get(input_id, ()))
+        return self.work.expected_labelers(handed, input_id, len(self.worker_user_ids))
 
     def workers_on(self, input_id: str) -> list[str]:
         """The workers with work on `input_id` in any state, handed out (in the order handed) or planned."""
@@ -197,14 +218,11 @@ class TaskState(_CopyOnWrite):
 
     def inputs_of(self, worker_id: str) -> list[str]:
         """The inputs `worker_id` has work on in any state, handed out (in the order handed) or planned."""
-        planned = self.plan.inputs_of(worker_id) if self.plan is not None else []
-        return [a.input_id for a in self.of_worker(worker_id)] + planned
+        return [a.input_id for a in self.of_worker(worker_id)] + self.work.inputs_of(worker_id)
 
     def is_assigned(self, worker_id: str, input_id: str) -> bool:
         """Whether `worker_id` has work on `input_id` in any state, handed out or planned."""
-        return any(a.worker_id == worker_id for a in self.of_input(input_id)) or (
-            self.plan is not None and self.plan.has(worker_id, input_id)
-        )
+        return any(a.worker_id == worker_id for a in self.of_input(input_id)) or self.work.has(worker_id, input_id)
 
     def holders(self) -> dict[str, frozenset[str]]:
         """Input -> the distinct workers with an assignment record on it (any state; planned work not included)."""
@@ -213,7 +231,8 @@ class TaskState(_CopyOnWrite):
 
     def drop_input(self, input_id: str) -> None:
         """`input_id` left the task (deleted from the app, or out of its source): every trace of work on it
-        goes, whatever its state: assignments, planned work, the DYNAMIC pool, review batches, consensus."""
+        goes, whatever its state: assignments, the work source (planned work, the DYNAMIC pool), review
+        batches, consensus."""
         gone = self.assignment_ids_by_input.get(input_id, ())
         for assignment_id in gone:
             self.remove(assignment_id)
@@ -221,10 +240,7 @@ class TaskState(_CopyOnWrite):
             self.review_batches = {r: tuple(i for i in ids if i not in gone) for r, ids in self.review_batches.items()}
         self.consensus_labels.pop(input_id, None)
         self.kept_beyond_wpi.pop(input_id, None)
-        if self.plan is not None:
-            self.plan.remove_input(input_id)
-        if self.runtime is not None:
-            self.runtime.remove_input(input_id)
+        self.work.remove_input(input_id)
 
     def set_status(self, code: int, now: float, details: str = "") -> None:
         """Replace the stored task with a copy in status `code` (the stored proto is never changed in place)."""
@@ -280,8 +296,7 @@ class TaskState(_CopyOnWrite):
             review_batches=self.review_batches.copy(),
             consensus_labels=self.consensus_labels.copy(),
             kept_beyond_wpi=self.kept_beyond_wpi.copy(),
-            runtime=self.runtime.clone() if self.runtime is not None else None,
-            plan=self.plan.clone() if self.plan is not None else None,
+            work=self.work.clone(),
         )
         copy._shared = True
         return copy

@@ -53,11 +53,14 @@ class AppFacts:
 
 @dataclass(frozen=True, slots=True)
 class ValidTask:
-    """A checked task: its normalized copy and who takes part in it, in the order the task lists them."""
+    """A checked task: its normalized copy, who takes part in it (in the order the task lists them) and, for
+    a WEIGHTED PARTITIONED task, the checked weights as floats in worker order (None: EVENLY, or not
+    PARTITIONED). The store takes these as they are: nothing is checked or parsed twice."""
 
     task: resources_pb2.Task
     worker_user_ids: tuple[str, ...]
     reviewer_user_ids: tuple[str, ...]
+    weights: dict[str, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,14 +119,15 @@ def validate_task(task: resources_pb2.Task, facts: AppFacts, where: str) -> Vali
     if is_auto_annotation(task):
         _check_auto_worker(task.worker, workers, facts, where)
         human_ids: tuple[str, ...] = ()
+        weights = None
     else:
-        human_ids = _check_human_workers(task, workers, facts, where)
+        human_ids, weights = _check_human_workers(task, workers, facts, where)
     reviewer_ids = _check_users(_named_reviewers(task.review, f"{where}.review"), facts)
     _check_review(task.review, reviewer_ids, f"{where}.review")
     _check_concepts(task, facts, where)
     _check_source(task.input_source, facts, f"{where}.input_source")
     normalized = _normalized(task, [named.worker for named in workers], reviewer_ids)
-    return ValidTask(task=normalized, worker_user_ids=human_ids, reviewer_user_ids=reviewer_ids)
+    return ValidTask(task=normalized, worker_user_ids=human_ids, reviewer_user_ids=reviewer_ids, weights=weights)
 
 
 def _named_workers(worker: resources_pb2.TaskWorker, where: str) -> list[_Named]:
@@ -166,7 +170,9 @@ def _check_users(named: Sequence[tuple[str, str]], facts: AppFacts) -> tuple[str
 
 def _check_human_workers(
     task: resources_pb2.Task, workers: Sequence[_Named], facts: AppFacts, where: str
-) -> tuple[str, ...]:
+) -> tuple[tuple[str, ...], dict[str, float] | None]:
+    """The human workers' user ids in task order, and the PARTITIONED weights checked (None: EVENLY or
+    not PARTITIONED)."""
     worker = task.worker
     task_type = Task.TaskType.Name(task.type)
     if worker.strategy not in HUMAN_STRATEGIES:
@@ -192,13 +198,13 @@ def _check_human_workers(
         and info.type not in PartitionInfo.TaskWorkerPartitionedStrategy.values()
     ):
         raise invalid(f"{where}.worker.partitioned_strategy_info.type {info.type} is not EVENLY or WEIGHTED")
-    if worker.strategy != TaskWorker.FULL:
-        weights = partition_weights(task) if worker.strategy == TaskWorker.PARTITIONED else None
-        try:
-            validate_partitioned(ids, info.workers_per_input, weights)
-        except AssignmentConfigError as error:
-            raise invalid(f"{where}.{error}") from error
-    return ids
+    if worker.strategy == TaskWorker.FULL:
+        return ids, None
+    weights = partition_weights(task) if worker.strategy == TaskWorker.PARTITIONED else None
+    try:
+        return ids, validate_partitioned(ids, info.workers_per_input, weights)
+    except AssignmentConfigError as error:
+        raise invalid(f"{where}.{error}") from error
 
 
 def _check_auto_worker(

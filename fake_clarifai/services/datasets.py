@@ -17,7 +17,7 @@ from fake_clarifai.errors import Code, describe, invalid
 from fake_clarifai.services import rpc, source_events
 from fake_clarifai.services.batch import patched, require_action, require_existing_ids, require_found, require_new_ids
 from fake_clarifai.services.pagination import paginate
-from fake_clarifai.store import AppState
+from fake_clarifai.store import AppState, Store
 
 INVALID = Code.CONN_INVALID_REQUEST
 EDITABLE = (
@@ -48,7 +48,9 @@ def add_dataset(app: AppState, dataset: resources_pb2.Dataset) -> None:
     app.dataset_versions[dataset.id] = {}
 
 
-def add_members(app: AppState, dataset_id: str, input_ids: Iterable[str], created_at: Timestamp) -> None:
+def add_members(
+    store: Store, app: AppState, dataset_id: str, input_ids: Iterable[str], created_at: Timestamp
+) -> None:
     """Make existing inputs members of an existing dataset; ones already in it keep their place."""
     members = app.dataset_members[dataset_id]
     added = [input_id for input_id in dict.fromkeys(input_ids) if input_id not in members]
@@ -56,7 +58,7 @@ def add_members(app: AppState, dataset_id: str, input_ids: Iterable[str], create
         members[input_id] = resources_pb2.DatasetInput(input=app.inputs[input_id], created_at=created_at)
         app.dataset_ids_by_input[input_id] = (*app.dataset_ids_by_input.get(input_id, ()), dataset_id)
     if added:
-        source_events.inputs_added(app, added, dataset_id)
+        source_events.inputs_added(store, app, added, dataset_id)
 
 
 def remove_members(app: AppState, dataset_id: str, input_ids: Iterable[str]) -> None:
@@ -152,7 +154,7 @@ def post_dataset_inputs(
         raise invalid("search: adding the results of a search to a dataset is not emulated; list dataset_inputs")
     input_ids = [member.input.id for member in request.dataset_inputs]
     require_existing_ids(input_ids, app.inputs, "dataset_inputs[{i}].input.id", "input", INVALID, repeats_ok=True)
-    add_members(app, dataset.id, input_ids, ctx.timestamp())
+    add_members(ctx.store, app, dataset.id, input_ids, ctx.timestamp())
     members = app.dataset_members[dataset.id]
     return service_pb2.MultiDatasetInputResponse(dataset_inputs=[members[i] for i in dict.fromkeys(input_ids)])
 

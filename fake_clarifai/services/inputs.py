@@ -34,12 +34,12 @@ INVALID = Code.INPUT_INVALID_REQUEST
 SUFFIX = resources_pb2.InputIDConflictResolution.SUFFIX
 
 
-def store_inputs(app: AppState, inputs: Sequence[resources_pb2.Input]) -> None:
+def store_inputs(store: Store, app: AppState, inputs: Sequence[resources_pb2.Input]) -> None:
     """Put new inputs (ids unused) in the app, in order, and tell the tasks drawing from the app."""
     for item in inputs:
         app.inputs[item.id] = item
     if inputs:
-        source_events.inputs_added(app, [item.id for item in inputs])
+        source_events.inputs_added(store, app, [item.id for item in inputs])
 
 
 def assigned_to_caller(app: AppState, user_id: str, request: service_pb2.GetInputRequest) -> bool:
@@ -67,7 +67,7 @@ def post_inputs(ctx: CallContext, request: service_pb2.PostInputsRequest) -> ser
         new_input(input_id, data=hosted(ctx, app, input_id, item.data), created_at=now)
         for input_id, item in zip(ids, request.inputs, strict=True)
     ]
-    store_inputs(app, inputs)
+    store_inputs(ctx.store, app, inputs)
     if request.inputs_add_job_id:
         record_add_job(ctx, app, request.inputs_add_job_id, len(inputs))
     members: dict[str, list[str]] = {}
@@ -75,7 +75,7 @@ def post_inputs(ctx: CallContext, request: service_pb2.PostInputsRequest) -> ser
         for dataset_id in item.dataset_ids:
             members.setdefault(dataset_id, []).append(input_id)
     for dataset_id, input_ids in members.items():
-        add_members(app, dataset_id, input_ids, ctx.timestamp())
+        add_members(ctx.store, app, dataset_id, input_ids, ctx.timestamp())
     return service_pb2.MultiInputResponse(inputs=inputs)
 
 

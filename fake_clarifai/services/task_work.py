@@ -19,7 +19,6 @@ from clarifai_grpc.grpc.api.status import status_pb2
 from fake_clarifai.auth import is_member, task_participant
 from fake_clarifai.context import CallContext
 from fake_clarifai.domain import review
-from fake_clarifai.domain.assignment import effective_wpi
 from fake_clarifai.domain.review import AWAITING_REVIEW, PENDING, Decision, IllegalTransition
 from fake_clarifai.domain.task_validation import worker_user_ids
 from fake_clarifai.errors import ApiError, Code, describe, invalid
@@ -62,15 +61,11 @@ def put_task_assignments(
 
 
 def label_start(ctx: CallContext, task: TaskState, request: Any = None) -> list[Assignment]:
-    """The caller's next batch: its pending work, handed out (PARTITIONED / FULL: from its planned inputs once
-    its assignments are fewer than a batch), else (DYNAMIC) new inputs from the pool."""
+    """The caller's next batch: its pending work, topped up by the task's work source (PARTITIONED / FULL:
+    from its planned inputs once its assignments are fewer than a batch; DYNAMIC: new inputs from the pool
+    once it has none)."""
     worker = require_worker(task, ctx.caller.user_id)
-    batch = [task.assignments[i] for i in task.ids_in_state(worker, PENDING, BATCH)]
-    if task.plan is not None and len(batch) < BATCH:
-        batch += task.hand_out_planned(worker, task.plan.take(worker, BATCH - len(batch)), ctx.store.ids.new_ids)
-    if batch or task.task.worker.strategy != resources_pb2.TaskWorker.DYNAMIC:
-        return batch
-    return task.hand_out(worker, task.runtime.take(worker, BATCH), ctx.store.ids.new_ids, ctx.now())
+    return task.next_batch(worker, BATCH, ctx.store.ids.new_ids, ctx.now())
 
 
 def label_submit(ctx: CallContext, task: TaskState, request: service_pb2.PutTaskAssignmentsRequest) -> list[Assignment]:
@@ -94,7 +89,9 @@ def submit_targets(
 ) -> list[Assignment]:
     if request.input_id:
         input_id = request.input_id
-        assignment = own_assignment(task, input_id, worker) or claim_planned(ctx, task, input_id, worker)
+        assignment = own_assignment(task, input_id, worker) or task.claim_planned(
+            worker, input_id, ctx.store.ids.new_ids, ctx.now()
+        )
         if assignment is None:
             raise ApiError(
                 Code.TASK_PERMISSION_DENIED,
@@ -191,7 +188,7 @@ def input_count_tallies(task: TaskState) -> Iterable[tuple[str, int, int]]:
     """What GetTaskInputCount counts: (worker, state, how many) from the indexes; planned work is pending."""
     return chain(
         ((worker, state, len(ids)) for (worker, state), ids in task.assignment_ids_by_worker_state.items()),
-        ((worker, PENDING, task.plan.left(worker)) for worker in task.worker_user_ids if task.plan is not None),
+        ((worker, PENDING, task.work.left(worker)) for worker in task.worker_user_ids),
     )
 
 
@@ -329,14 +326,6 @@ def own_assignment(task: TaskState, input_id: str, worker: str) -> Assignment | 
     return next((a for a in task.of_input(input_id) if a.worker_id == worker), None)
 
 
-def claim_planned(ctx: CallContext, task: TaskState, input_id: str, worker: str) -> Assignment | None:
-    """Hand out `worker`'s planned work up to `input_id` (keeping the worker's queue in source order) and
-    return its assignment on `input_id`; None when `input_id` is not planned for `worker`."""
-    if task.plan is None or not task.plan.has(worker, input_id):
-        return None
-    return task.hand_out_planned(worker, task.plan.take_through(worker, input_id), ctx.store.ids.new_ids)[-1]
-
-
 def named_assignments(
     task: TaskState, named: Sequence[resources_pb2.TaskAssignment], field: str
 ) -> dict[str, Assignment]:
@@ -376,8 +365,8 @@ def move(
     Work returning to PENDING joins the end of its worker's queue, after the worker's planned inputs: those
     are handed out first (made into assignments) so that the queue keeps that order."""
     worker = assignment.worker_id
-    if state == PENDING and assignment.state != PENDING and task.plan is not None and task.plan.left(worker):
-        task.hand_out_planned(worker, task.plan.take_all(worker), ctx.store.ids.new_ids)
+    if state == PENDING and assignment.state != PENDING and task.work.left(worker):
+        task.hand_out_planned(worker, task.work.take_all(worker), ctx.store.ids.new_ids, ctx.now())
     task.replace(dataclasses.replace(assignment, state=state, modified_at=ctx.now()))
     code = review.ANNOTATION_STATE[state] if annotation_state is None else annotation_state
     app = ctx.app
@@ -399,20 +388,12 @@ def settle_consensus(ctx: CallContext, task: TaskState, input_ids: Iterable[str]
         labelers = [
             review.Labeler(a.id, a.state, labels(labeler_annotations(ctx.app, task.task.id, a))) for a in on_input
         ]
-        expected = max(len(on_input) + len(task.planned_workers(input_id)), dynamic_labelers(task))
+        expected = task.expected_labelers(input_id)
         settlement = review.settle(labelers, threshold, expected, task.consensus_labels.get(input_id))
         if settlement.agreed is not None:
             task.consensus_labels[input_id] = settlement.agreed
         for assignment_id, change in settlement.changes.items():
             move(ctx, task, task.assignments[assignment_id], change.state, change.annotation_state)
-
-
-def dynamic_labelers(task: TaskState) -> int:
-    """How many workers a DYNAMIC task's pool will hand each input to (0 for other strategies)."""
-    worker = task.task.worker
-    if worker.strategy != resources_pb2.TaskWorker.DYNAMIC:
-        return 0
-    return min(effective_wpi(worker.partitioned_strategy_info.workers_per_input), len(task.worker_user_ids))
 
 
 def labeler_annotations(app: AppState, task_id: str, assignment: Assignment) -> list[resources_pb2.Annotation]:

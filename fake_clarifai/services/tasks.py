@@ -6,7 +6,7 @@ Every request is checked whole (`domain.task_validation`) before anything change
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
@@ -23,7 +23,6 @@ from fake_clarifai.domain.assignment import (
     assign_partitioned,
     effective_wpi,
     open_slots,
-    validate_partitioned,
 )
 from fake_clarifai.domain.task_validation import (
     AppFacts,
@@ -31,9 +30,7 @@ from fake_clarifai.domain.task_validation import (
     check_task_id,
     check_task_status,
     is_auto_annotation,
-    partition_weights,
     validate_task,
-    worker_user_ids,
 )
 from fake_clarifai.errors import ApiError, Code, describe, invalid
 from fake_clarifai.services import rpc
@@ -92,7 +89,7 @@ def post_tasks(ctx: CallContext, request: service_pb2.PostTasksRequest) -> servi
             reviewer_user_ids=frozenset(valid.reviewer_user_ids),
         )
         app.tasks[task.id] = state
-        start_task(ctx, app, state, list(source_input_ids(app, task.input_source)))
+        start_task(ctx, app, state, valid, list(source_input_ids(app, task.input_source)))
         response.tasks.append(state.task)
     return response
 
@@ -163,11 +160,14 @@ def delete_tasks(ctx: CallContext, request: service_pb2.DeleteTasksRequest) -> s
 
 # -- starting a task: who gets which input ------------------------------------------------------------------
 def start_task(
-    ctx: CallContext, app: AppState, state: TaskState, input_ids: Sequence[str], held: Sequence[Assignment] = ()
+    ctx: CallContext, app: AppState, state: TaskState, valid: ValidTask, input_ids: Sequence[str],
+    held: Sequence[Assignment] = (),
 ) -> None:
-    """Assign the source's inputs (`input_ids`, in source order) by the task's strategy (SPEC §5).
+    """Give the task its work source for the source's inputs (`input_ids`, in source order), by its strategy
+    (docs/BEHAVIOUR.md §5): `STARTS` holds one starter per work strategy; auto-annotation tasks get their
+    model's work (services/auto_annotation).
 
-    PARTITIONED / FULL: the inputs are dealt into `state.plan`; their assignment records are made only as
+    PARTITIONED / FULL: the inputs are dealt into a `PartitionPlan`; their assignment records are made only as
     the work is handed out (LABEL_START), so PostTasks does not make 300k records for 100k inputs.
 
     `state` holds no assignments yet. `held` is the work the task had before an overwrite changed its
@@ -181,7 +181,6 @@ def start_task(
       pool hands each input only to the open slots the kept work leaves, never to a worker holding it;
     - auto-annotation tasks get no human assignments: their model annotates the inputs (services/auto_annotation).
     """
-    task = state.task
     if held:
         in_source = set(input_ids)
         held = [a for a in held if a.input_id in in_source]
@@ -190,26 +189,63 @@ def start_task(
     batches = state.review_batches.items()  # work that left the task leaves the reviewers' batches too
     state.review_batches = {r: tuple(i for i in ids if i in state.assignments) for r, ids in batches}
     pending = {(a.worker_id, a.input_id): a for a in held if a.state == PENDING}
-    if is_auto_annotation(task):
+    if is_auto_annotation(state.task):
         start_auto_annotation(ctx.store, app, state, input_ids)
         return
-    wpi = task.worker.partitioned_strategy_info.workers_per_input
-    if task.worker.strategy == TaskWorker.DYNAMIC:
-        state.add(kept_pending(state, pending.values(), wpi))
-        holders = state.holders()
-        state.kept_beyond_wpi = kept_beyond(holders, wpi)
-        state.runtime = DynamicPool(wpi, input_ids, holders)
-        return
+    STARTS[state.task.worker.strategy](ctx, state, valid, input_ids, pending)
+
+
+Pending = Mapping[tuple[str, str], Assignment]  # (worker, input) -> a pending assignment kept from before
+
+
+def start_pool(
+    ctx: CallContext, state: TaskState, valid: ValidTask, input_ids: Sequence[str], pending: Pending
+) -> None:
+    """DYNAMIC: a live pool over the source; kept pending batches stay where their input has an open slot."""
+    wpi = state.task.worker.partitioned_strategy_info.workers_per_input
+    state.add(kept_pending(state, pending.values(), wpi))
     holders = state.holders()
-    if task.worker.strategy == TaskWorker.PARTITIONED:
-        state.kept_beyond_wpi = kept_beyond(holders, wpi)
-    plan = planned_inputs(task, input_ids, holders)
-    state.plan = PartitionPlan(plan, input_ids, ctx.now())
-    for worker, ids in plan.items():  # kept pending work stays where it was dealt in the worker's queue
-        kept = {i: pending[(worker, i)] for i in ids if (worker, i) in pending}
-        if kept:
-            through = state.plan.take_through(worker, next(reversed(kept)))
-            state.hand_out_planned(worker, through, ctx.store.ids.new_ids, kept)
+    state.kept_beyond_wpi = kept_beyond(holders, wpi)
+    state.work = DynamicPool(wpi, input_ids, holders)
+
+
+def start_plan(deal: Callable[[ValidTask, Sequence[str], Held], dict[str, list[str]]], *, bounded: bool) -> Starter:
+    """PARTITIONED / FULL: deal the source with `deal` into a plan around the held work; `bounded`: the
+    strategy has a workers_per_input that an overwrite may have lowered below the kept work."""
+
+    def start(
+        ctx: CallContext, state: TaskState, valid: ValidTask, input_ids: Sequence[str], pending: Pending
+    ) -> None:
+        holders = state.holders()
+        if bounded:
+            state.kept_beyond_wpi = kept_beyond(holders, state.task.worker.partitioned_strategy_info.workers_per_input)
+        dealt = deal(valid, input_ids, holders)
+        now = ctx.now()
+        state.work = PartitionPlan(dealt, input_ids, now)
+        for worker, ids in dealt.items():  # kept pending work stays where it was dealt in the worker's queue
+            kept = {i: pending[(worker, i)] for i in ids if (worker, i) in pending}
+            if kept:
+                through = state.work.take_through(worker, next(reversed(kept)))
+                state.hand_out_planned(worker, through, ctx.store.ids.new_ids, now, kept)
+
+    return start
+
+
+def deal_full(valid: ValidTask, input_ids: Sequence[str], held: Held) -> dict[str, list[str]]:
+    return assign_full(input_ids, valid.worker_user_ids, held)
+
+
+def deal_partitioned(valid: ValidTask, input_ids: Sequence[str], held: Held) -> dict[str, list[str]]:
+    wpi = valid.task.worker.partitioned_strategy_info.workers_per_input
+    return assign_partitioned(input_ids, valid.worker_user_ids, wpi, valid.weights, held)
+
+
+Starter = Callable[[CallContext, TaskState, ValidTask, Sequence[str], Pending], None]
+STARTS: dict[int, Starter] = {
+    TaskWorker.PARTITIONED: start_plan(deal_partitioned, bounded=True),
+    TaskWorker.FULL: start_plan(deal_full, bounded=False),
+    TaskWorker.DYNAMIC: start_pool,
+}
 
 
 def kept_pending(state: TaskState, pending: Iterable[Assignment], wpi: int) -> list[Assignment]:
@@ -228,18 +264,6 @@ def kept_pending(state: TaskState, pending: Iterable[Assignment], wpi: int) -> l
 def kept_beyond(holders: Held, wpi: int) -> dict[str, int]:
     """The inputs whose kept work already exceeds `wpi` (an overwrite lowered it): how many workers hold each."""
     return {i: len(workers) for i, workers in holders.items() if len(workers) > effective_wpi(wpi)}
-
-
-def planned_inputs(
-    task: resources_pb2.Task, input_ids: Sequence[str], held: Held | None = None
-) -> dict[str, list[str]]:
-    """Worker -> its inputs in source order, for a PARTITIONED or FULL task, around the work `held` already."""
-    workers = worker_user_ids(task)
-    if task.worker.strategy == TaskWorker.FULL:
-        return assign_full(input_ids, workers, held)
-    wpi = task.worker.partitioned_strategy_info.workers_per_input
-    weights = validate_partitioned(workers, wpi, partition_weights(task))
-    return assign_partitioned(input_ids, workers, wpi, weights, held)
 
 
 def source_input_ids(app: AppState, source: resources_pb2.TaskInputSource) -> Collection[str]:
@@ -278,7 +302,7 @@ def redefined(ctx: CallContext, app: AppState, old: TaskState, valid: ValidTask,
         consensus_labels=old.consensus_labels,
     )
     held = [old.assignments[i] for ids in old.assignment_ids_by_worker_state.values() for i in ids]
-    start_task(ctx, app, state, list(source_input_ids(app, task.input_source)), held)
+    start_task(ctx, app, state, valid, list(source_input_ids(app, task.input_source)), held)
     return state
 
 
