@@ -24,6 +24,7 @@ from typing import Any
 from clarifai_grpc.grpc.api import resources_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
 
+from fake_clarifai.domain.review_policy import POLICIES, ReviewPolicy
 from fake_clarifai.domain.work import NO_WORK, WorkSource
 from fake_clarifai.errors import Code, describe
 from fake_clarifai.ids import Clock, IdFactory, to_timestamp
@@ -128,6 +129,11 @@ class TaskState(_CopyOnWrite):
 
     def __post_init__(self) -> None:
         self._shared = False
+
+    @property
+    def review_policy(self) -> ReviewPolicy:
+        """The policy of the task's review strategy (domain/review_policy.py)."""
+        return POLICIES[self.task.review.strategy]
 
     def add(self, assignments: Iterable[Assignment]) -> None:
         """Index new assignments (callers make them with ids and times from the store).

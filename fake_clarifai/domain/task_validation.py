@@ -19,6 +19,7 @@ from clarifai_grpc.grpc.api import resources_pb2
 from google.protobuf import json_format
 
 from fake_clarifai.domain.assignment import NO_VALUE, AssignmentConfigError, validate_partitioned
+from fake_clarifai.domain.review_policy import policy_of
 from fake_clarifai.errors import ApiError, Code, invalid
 
 Task = resources_pb2.Task
@@ -256,39 +257,9 @@ def _check_auto_worker(
         )
 
 
-MAX_THRESHOLD = 2**31 - 1  # [policy] uint32 on the wire; a count of labelers beyond int32 is a client's bug
-
-
 def _check_review(review: resources_pb2.TaskReview, reviewers: Sequence[str], where: str) -> None:
-    strategy = review.strategy
-    if strategy not in TaskReview.TaskReviewStrategy.values():
-        raise invalid(f"{where}.strategy {strategy} is not a review strategy: use NONE, MANUAL or CONSENSUS")
-    if strategy in (TaskReview.MANUAL, TaskReview.CONSENSUS) and not reviewers:
-        name = TaskReview.TaskReviewStrategy.Name(strategy)
-        raise invalid(f"{where}.users is empty: review strategy {name} needs at least one reviewer")
-    if strategy == TaskReview.MANUAL:
-        sample = review.manual_strategy_info.sample_percentage
-        if not 0 <= sample <= 1:
-            raise invalid(f"{where}.manual_strategy_info.sample_percentage {sample:g} is outside [0, 1]")
-    if strategy == TaskReview.CONSENSUS:
-        info = review.consensus_strategy_info
-        for name in ("approval_threshold_labelers", "approval_threshold"):
-            if getattr(info, name) > MAX_THRESHOLD:
-                raise invalid(
-                    f"{where}.consensus_strategy_info.{name} {getattr(info, name)} is out of range: "
-                    f"a number of labelers is at most {MAX_THRESHOLD}"
-                )
-        threshold = info.approval_threshold_labelers or info.approval_threshold
-        if threshold < 1:
-            raise invalid(
-                f"{where}.consensus_strategy_info.approval_threshold_labelers is {info.approval_threshold_labelers} "
-                f"(approval_threshold {info.approval_threshold}): CONSENSUS needs an approval threshold of at least 1"
-            )
-        if info.approval_threshold_reviewers not in (-1, 0, 1):
-            raise invalid(
-                f"{where}.consensus_strategy_info.approval_threshold_reviewers {info.approval_threshold_reviewers} "
-                "is not allowed: use 0, 1 or -1"
-            )
+    """The review strategy's own rules (domain/review_policy.py)."""
+    policy_of(review, where).validate(review, reviewers, where)
 
 
 def _check_concepts(task: resources_pb2.Task, facts: AppFacts, where: str) -> None:

@@ -72,14 +72,11 @@ def label_submit(ctx: CallContext, task: TaskState, request: service_pb2.PutTask
     """Submit the caller's named assignments; already submitted ones are left as they are [doc]."""
     worker = require_worker(task, ctx.caller.user_id)
     targets = submit_targets(ctx, task, request, worker)
-    definition = task.task.review
+    policy = task.review_policy
     for assignment in targets:
         if assignment.state == PENDING:
-            sampled = review.sampled_for_review(
-                task.task.id, assignment.id, definition.manual_strategy_info.sample_percentage
-            )
-            move(ctx, task, assignment, review.submit(assignment.state, definition.strategy, sampled))
-    if definition.strategy == review.CONSENSUS:
+            move(ctx, task, assignment, policy.on_submit(task.task, assignment.id))
+    if policy.settles:
         settle_consensus(ctx, task, dict.fromkeys(a.input_id for a in targets))
     return [task.assignments[a.id] for a in targets]
 
@@ -124,7 +121,7 @@ def review_start(ctx: CallContext, task: TaskState, request: service_pb2.PutTask
     candidates = (
         task.assignments[i]
         for worker in workers
-        for i in task.assignment_ids_by_worker_state.get((worker, AWAITING_REVIEW), ())
+        for i in task.assignment_ids_by_worker_state.get((worker, task.review_policy.reviewable), ())
         if i not in held
     )
     batch = list(islice(candidates, BATCH))
@@ -354,7 +351,8 @@ def chosen_workers(task: TaskState, workers: Sequence[resources_pb2.Worker], fie
 
 def awaiting_review(task: TaskState, assignment_ids: Iterable[str]) -> list[Assignment]:
     found = (task.assignments.get(i) for i in assignment_ids)
-    return [a for a in found if a is not None and a.state == AWAITING_REVIEW]
+    reviewable = task.review_policy.reviewable
+    return [a for a in found if a is not None and a.state == reviewable]
 
 
 def move(
@@ -381,8 +379,7 @@ def move(
 
 def settle_consensus(ctx: CallContext, task: TaskState, input_ids: Iterable[str]) -> None:
     """Apply the CONSENSUS rule to each input that just had a submission."""
-    info = task.task.review.consensus_strategy_info
-    threshold = info.approval_threshold_labelers or info.approval_threshold
+    threshold = task.review_policy.threshold(task.task.review)
     for input_id in input_ids:
         on_input = task.of_input(input_id)
         labelers = [
