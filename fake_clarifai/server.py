@@ -386,7 +386,7 @@ class FakeClarifai:
     def add_concept(self, user_id: str, app_id: str, id: str, name: str | None = None) -> None:
         with self.store.lock:
             app = self._app(user_id, app_id)
-            app.concepts[id] = new_concept(app, resources_pb2.Concept(id=id, name=name or id), self._now())
+            app.put_concept(new_concept(app, resources_pb2.Concept(id=id, name=name or id), self._now()))
 
     def add_input(
         self,
@@ -413,7 +413,7 @@ class FakeClarifai:
             if missing:
                 raise ValueError(f"inputs {missing} do not exist in {user_id}/{app_id}")
             now = self._now()
-            datasets.add_dataset(app, datasets.new_dataset(app, resources_pb2.Dataset(id=id), now))
+            app.add_dataset(datasets.new_dataset(app, resources_pb2.Dataset(id=id), now))
             datasets.add_members(self.store, app, id, input_ids, now)
 
     def add_model(
@@ -436,7 +436,7 @@ class FakeClarifai:
         with self.store.lock:
             app = self._app(user_id, app_id)
             model = FakeModel(id=id, version_id=version_id or self.store.ids.new_id(), predict=predict, name=name or id)
-            app.models[id] = model
+            app.put_model(model)
             return model
 
     def add_workflow(
@@ -451,7 +451,7 @@ class FakeClarifai:
             app = self._app(user_id, app_id)
             if model_id not in app.models:
                 raise ValueError(f"model {model_id!r} does not exist in {user_id}/{app_id}")
-            app.workflows[id] = FakeWorkflow(id=id, model_id=model_id, version_id=version_id or self.store.ids.new_id())
+            app.put_workflow(FakeWorkflow(id=id, model_id=model_id, version_id=version_id or self.store.ids.new_id()))
 
     # -- helpers -----------------------------------------------------------------------------
     def _now(self) -> Any:

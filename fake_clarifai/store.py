@@ -23,6 +23,7 @@ from typing import Any
 
 from clarifai_grpc.grpc.api import resources_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from fake_clarifai.domain.review_policy import POLICIES, ReviewPolicy
 from fake_clarifai.domain.work import NO_WORK, WorkSource
@@ -340,6 +341,113 @@ class AppState:
     dataset_versions: dict[str, dict[str, resources_pb2.DatasetVersion]] = field(default_factory=dict)
     searches: dict[str, resources_pb2.Search] = field(default_factory=dict)  # saved searches by id
     public: bool = False  # readable by every user (Clarifai's community apps such as clarifai/main)
+
+    # -- writes: every record goes in and out through these, which keep every index true ----------------
+    def put_concept(self, concept: resources_pb2.Concept) -> None:
+        """Store a new or changed concept."""
+        self.concepts[concept.id] = concept
+
+    def add_inputs(self, inputs: Iterable[resources_pb2.Input]) -> None:
+        """Store new inputs (ids unused), in order. (Tasks hear of them through services/source_events.)"""
+        self.inputs.update((item.id, item) for item in inputs)
+
+    def replace_input(self, item: resources_pb2.Input) -> None:
+        """Store a changed copy of an existing input."""
+        self.inputs[item.id] = item
+
+    def remove_input(self, input_id: str) -> None:
+        """Delete an input that is in no dataset and has no annotation any more, with its hosted bytes."""
+        del self.inputs[input_id]
+        self.hosted_bytes.pop(input_id, None)
+
+    def put_hosted_bytes(self, input_id: str, data: bytes) -> None:
+        self.hosted_bytes[input_id] = data
+
+    def put_add_job(self, job: resources_pb2.InputsAddJob) -> None:
+        self.inputs_add_jobs[job.id] = job
+
+    def add_dataset(self, dataset: resources_pb2.Dataset) -> None:
+        """Store a new, empty dataset."""
+        self.datasets[dataset.id] = dataset
+        self.dataset_members[dataset.id] = {}
+        self.dataset_versions[dataset.id] = {}
+
+    def replace_dataset(self, dataset: resources_pb2.Dataset) -> None:
+        self.datasets[dataset.id] = dataset
+
+    def remove_dataset(self, dataset_id: str) -> None:
+        """Delete a dataset that has no members any more, with its versions."""
+        del self.dataset_members[dataset_id], self.dataset_versions[dataset_id], self.datasets[dataset_id]
+
+    def add_members(self, dataset_id: str, input_ids: Iterable[str], created_at: Timestamp) -> list[str]:
+        """Make existing inputs members of an existing dataset; returns the ones that were not members yet,
+        in order (ones already in it keep their place)."""
+        members = self.dataset_members[dataset_id]
+        added = [input_id for input_id in dict.fromkeys(input_ids) if input_id not in members]
+        by_input = self.dataset_ids_by_input
+        for input_id in added:
+            members[input_id] = resources_pb2.DatasetInput(input=self.inputs[input_id], created_at=created_at)
+            by_input[input_id] = (*by_input.get(input_id, ()), dataset_id)
+        return added
+
+    def remove_members(self, dataset_id: str, input_ids: Iterable[str]) -> list[str]:
+        """Take inputs out of a dataset; returns the ones that were members, in order."""
+        members = self.dataset_members[dataset_id]
+        removed = [input_id for input_id in dict.fromkeys(input_ids) if members.pop(input_id, None) is not None]
+        for input_id in removed:
+            remaining = tuple(d for d in self.dataset_ids_by_input[input_id] if d != dataset_id)
+            if remaining:
+                self.dataset_ids_by_input[input_id] = remaining
+            else:
+                del self.dataset_ids_by_input[input_id]
+        return removed
+
+    def add_annotations(self, annotations: Iterable[resources_pb2.Annotation]) -> None:
+        """Store new annotations (ids unused, inputs existing) and index them by input and task."""
+        by_input, by_task = self.annotation_ids_by_input, self.annotation_ids_by_task
+        for annotation in annotations:
+            self.annotations[annotation.id] = annotation
+            by_input[annotation.input_id] = (*by_input.get(annotation.input_id, ()), annotation.id)
+            if annotation.task_id:
+                by_task.setdefault(annotation.task_id, {})[annotation.id] = None
+
+    def replace_annotation(self, annotation: resources_pb2.Annotation) -> None:
+        """Store a changed copy of an existing annotation (same id, input and task)."""
+        self.annotations[annotation.id] = annotation
+
+    def remove_annotations(self, annotation_ids: Iterable[str]) -> None:
+        """Delete existing annotations and their index entries (each index rebuilt once per call)."""
+        removed = [self.annotations.pop(i) for i in dict.fromkeys(annotation_ids)]
+        gone = {a.id for a in removed}
+        for input_id in {a.input_id for a in removed}:
+            remaining = tuple(i for i in self.annotation_ids_by_input[input_id] if i not in gone)
+            if remaining:
+                self.annotation_ids_by_input[input_id] = remaining
+            else:
+                del self.annotation_ids_by_input[input_id]
+        for annotation in removed:
+            if annotation.task_id:
+                of_task = self.annotation_ids_by_task[annotation.task_id]
+                del of_task[annotation.id]
+                if not of_task:
+                    del self.annotation_ids_by_task[annotation.task_id]
+
+    def put_search(self, search: resources_pb2.Search) -> None:
+        self.searches[search.id] = search
+
+    def put_task(self, task: TaskState) -> None:
+        """Store a new task, or a task's new state (an overwrite)."""
+        self.tasks[task.task.id] = task
+
+    def remove_task(self, task_id: str) -> None:
+        """Delete a task; its annotations stay (they keep its id)."""
+        del self.tasks[task_id]
+
+    def put_model(self, model: FakeModel) -> None:
+        self.models[model.id] = model
+
+    def put_workflow(self, workflow: FakeWorkflow) -> None:
+        self.workflows[workflow.id] = workflow
 
     @property
     def user_id(self) -> str:

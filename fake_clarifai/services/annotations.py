@@ -2,7 +2,7 @@
 
 An annotation belongs to an input and to the user who posted it. Indexes kept beside `app.annotations`:
 `annotation_ids_by_input` (tuples) and `annotation_ids_by_task` (ordered id dicts), both in creation order; every
-write goes through `add_annotations` / `remove_annotations`.
+write goes through the `AppState` methods (`add_annotations`, `replace_annotation`, `remove_annotations`).
 """
 
 from __future__ import annotations
@@ -44,31 +44,13 @@ def new_annotation(
 
 
 def add_annotations(app: AppState, annotations: Iterable[resources_pb2.Annotation]) -> None:
-    """Store new annotations (ids unused, inputs existing) and index them by input and task."""
-    for annotation in annotations:
-        app.annotations[annotation.id] = annotation
-        by_input = app.annotation_ids_by_input
-        by_input[annotation.input_id] = (*by_input.get(annotation.input_id, ()), annotation.id)
-        if annotation.task_id:
-            app.annotation_ids_by_task.setdefault(annotation.task_id, {})[annotation.id] = None
+    """Store new annotations (ids unused, inputs existing); `AppState.add_annotations` indexes them."""
+    app.add_annotations(annotations)
 
 
 def remove_annotations(app: AppState, annotation_ids: Iterable[str]) -> None:
-    """Delete existing annotations and their index entries (each index rebuilt once per call)."""
-    removed = [app.annotations.pop(i) for i in dict.fromkeys(annotation_ids)]
-    gone = {a.id for a in removed}
-    for input_id in {a.input_id for a in removed}:
-        remaining = tuple(i for i in app.annotation_ids_by_input[input_id] if i not in gone)
-        if remaining:
-            app.annotation_ids_by_input[input_id] = remaining
-        else:
-            del app.annotation_ids_by_input[input_id]
-    for annotation in removed:
-        if annotation.task_id:
-            of_task = app.annotation_ids_by_task[annotation.task_id]
-            del of_task[annotation.id]
-            if not of_task:
-                del app.annotation_ids_by_task[annotation.task_id]
+    """Delete existing annotations; `AppState.remove_annotations` keeps the indexes true."""
+    app.remove_annotations(annotation_ids)
 
 
 def existing_annotation(app: AppState, annotation_id: str, input_id: str, field: str) -> resources_pb2.Annotation:
@@ -165,7 +147,7 @@ def patch_annotations(
     modified_at = ctx.timestamp()
     for annotation in changed:
         annotation.modified_at.CopyFrom(modified_at)
-        app.annotations[annotation.id] = annotation
+        app.replace_annotation(annotation)
     remove_annotations(app, emptied)
     return service_pb2.MultiAnnotationResponse(annotations=[a for a in changed if a.id not in emptied])
 

@@ -20,7 +20,6 @@ from fake_clarifai.domain.auto_annotation import PlannedAnnotation, annotations_
 from fake_clarifai.domain.work import WorkSource
 from fake_clarifai.errors import Code, describe
 from fake_clarifai.ids import to_timestamp
-from fake_clarifai.services.annotations import add_annotations
 from fake_clarifai.store import AppState, FakeModel, Store, TaskState
 
 
@@ -95,8 +94,7 @@ def annotate(store: Store, app: AppState, task: TaskState, input_ids: Sequence[s
             return f"{annotator.name} failed on input '{input_id}': {type(error).__name__}: {error}"
         planned.extend((input_id, annotation) for annotation in chosen)
     stamp = to_timestamp(store.clock.now())
-    add_annotations(
-        app,
+    app.add_annotations(
         [
             auto_annotation(store.ids.new_id(), app, task.task.id, annotator, input_id, chosen, stamp)
             for input_id, chosen in planned

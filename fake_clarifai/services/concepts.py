@@ -34,7 +34,7 @@ def post_concepts(ctx: CallContext, request: service_pb2.PostConceptsRequest) ->
     require_new_ids([c.id for c in request.concepts], app.concepts, "concepts[{i}].id", INVALID)
     created_at = ctx.timestamp()
     for requested in request.concepts:
-        app.concepts[requested.id] = new_concept(app, requested, created_at)
+        app.put_concept(new_concept(app, requested, created_at))
     return service_pb2.MultiConceptResponse(concepts=[app.concepts[c.id] for c in request.concepts])
 
 
@@ -62,5 +62,5 @@ def patch_concepts(ctx: CallContext, request: service_pb2.PatchConceptsRequest) 
     for change in request.concepts:
         concept = patched(app.concepts[change.id], change, EDITABLE, action)
         concept.name = concept.name or concept.id
-        app.concepts[change.id] = concept
+        app.put_concept(concept)
     return service_pb2.MultiConceptResponse(concepts=[app.concepts[c.id] for c in request.concepts])

@@ -42,34 +42,19 @@ def new_dataset(app: AppState, requested: resources_pb2.Dataset, created_at: Tim
     return dataset
 
 
-def add_dataset(app: AppState, dataset: resources_pb2.Dataset) -> None:
-    app.datasets[dataset.id] = dataset
-    app.dataset_members[dataset.id] = {}
-    app.dataset_versions[dataset.id] = {}
-
-
 def add_members(
     store: Store, app: AppState, dataset_id: str, input_ids: Iterable[str], created_at: Timestamp
 ) -> None:
-    """Make existing inputs members of an existing dataset; ones already in it keep their place."""
-    members = app.dataset_members[dataset_id]
-    added = [input_id for input_id in dict.fromkeys(input_ids) if input_id not in members]
-    for input_id in added:
-        members[input_id] = resources_pb2.DatasetInput(input=app.inputs[input_id], created_at=created_at)
-        app.dataset_ids_by_input[input_id] = (*app.dataset_ids_by_input.get(input_id, ()), dataset_id)
+    """Make existing inputs members of an existing dataset (ones already in it keep their place); the tasks
+    drawing from it hear of the new members."""
+    added = app.add_members(dataset_id, input_ids, created_at)
     if added:
         source_events.inputs_added(store, app, added, dataset_id)
 
 
 def remove_members(app: AppState, dataset_id: str, input_ids: Iterable[str]) -> None:
-    members = app.dataset_members[dataset_id]
-    removed = [input_id for input_id in dict.fromkeys(input_ids) if members.pop(input_id, None) is not None]
-    for input_id in removed:
-        remaining = tuple(d for d in app.dataset_ids_by_input[input_id] if d != dataset_id)
-        if remaining:
-            app.dataset_ids_by_input[input_id] = remaining
-        else:
-            del app.dataset_ids_by_input[input_id]
+    """Take inputs out of a dataset; they leave the tasks drawing from it."""
+    removed = app.remove_members(dataset_id, input_ids)
     if removed:
         source_events.inputs_left(app, removed, dataset_id)
 
@@ -90,7 +75,7 @@ def post_datasets(ctx: CallContext, request: service_pb2.PostDatasetsRequest) ->
     require_new_ids([d.id for d in request.datasets], app.datasets, "datasets[{i}].id", INVALID)
     created_at = ctx.timestamp()
     for requested in request.datasets:
-        add_dataset(app, new_dataset(app, requested, created_at))
+        app.add_dataset(new_dataset(app, requested, created_at))
     return service_pb2.MultiDatasetResponse(datasets=[app.datasets[d.id] for d in request.datasets])
 
 
@@ -114,7 +99,7 @@ def patch_datasets(ctx: CallContext, request: service_pb2.PatchDatasetsRequest) 
     modified_at = ctx.timestamp()
     for dataset in changed:
         dataset.modified_at.CopyFrom(modified_at)
-        app.datasets[dataset.id] = dataset
+        app.replace_dataset(dataset)
     return service_pb2.MultiDatasetResponse(datasets=changed)
 
 
@@ -138,9 +123,7 @@ def delete_datasets(ctx: CallContext, request: service_pb2.DeleteDatasetsRequest
     require_existing_ids(request.dataset_ids, app.datasets, "dataset_ids[{i}]", "dataset", INVALID, repeats_ok=True)
     for dataset_id in dict.fromkeys(request.dataset_ids):
         remove_members(app, dataset_id, list(app.dataset_members[dataset_id]))
-        del app.dataset_members[dataset_id]
-        del app.dataset_versions[dataset_id]
-        del app.datasets[dataset_id]
+        app.remove_dataset(dataset_id)
     return status_pb2.BaseResponse()
 
 

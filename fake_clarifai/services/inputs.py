@@ -18,7 +18,6 @@ from clarifai_grpc.grpc.api.status import status_pb2
 from fake_clarifai.context import CallContext
 from fake_clarifai.errors import ApiError, Code, describe, not_found
 from fake_clarifai.services import rpc, source_events
-from fake_clarifai.services.annotations import remove_annotations
 from fake_clarifai.services.batch import (
     require_action,
     require_existing_ids,
@@ -36,8 +35,7 @@ SUFFIX = resources_pb2.InputIDConflictResolution.SUFFIX
 
 def store_inputs(store: Store, app: AppState, inputs: Sequence[resources_pb2.Input]) -> None:
     """Put new inputs (ids unused) in the app, in order, and tell the tasks drawing from the app."""
-    for item in inputs:
-        app.inputs[item.id] = item
+    app.add_inputs(inputs)
     if inputs:
         source_events.inputs_added(store, app, [item.id for item in inputs])
 
@@ -96,7 +94,7 @@ def hosted(ctx: CallContext, app: AppState, input_id: str, data: resources_pb2.D
     stored = resources_pb2.Data()
     stored.CopyFrom(data)
     part = getattr(stored, media)
-    app.hosted_bytes[input_id] = part.base64
+    app.put_hosted_bytes(input_id, part.base64)
     part.ClearField("base64")
     part.url = hosted_url(ctx.store.hosted_base(), app, input_id)
     return stored
@@ -117,7 +115,7 @@ def record_add_job(ctx: CallContext, app: AppState, job_id: str, count: int) -> 
     job.progress.success_count = done
     job.status.code = Code.JOB_COMPLETED
     job.status.description = describe(Code.JOB_COMPLETED)
-    app.inputs_add_jobs[job_id] = job
+    app.put_add_job(job)
 
 
 @rpc("GetInputsAddJob")
@@ -153,7 +151,7 @@ def patch_inputs(ctx: CallContext, request: service_pb2.PatchInputsRequest) -> s
     modified_at = ctx.timestamp()
     for item in changed:
         item.modified_at.CopyFrom(modified_at)
-        app.inputs[item.id] = item
+        app.replace_input(item)
     return service_pb2.MultiInputResponse(inputs=changed)
 
 
@@ -259,9 +257,8 @@ def delete_inputs_of(app: AppState, input_ids: Iterable[str]) -> None:
     """Delete existing inputs with their dataset memberships and annotations [policy]; tasks drop their
     pending work on them."""
     input_ids = list(input_ids)
-    remove_annotations(app, [a for input_id in input_ids for a in app.annotation_ids_by_input.get(input_id, ())])
+    app.remove_annotations(a for input_id in input_ids for a in app.annotation_ids_by_input.get(input_id, ()))
     for input_id in input_ids:
         leave_all_datasets(app, input_id)
-        del app.inputs[input_id]
-        app.hosted_bytes.pop(input_id, None)
+        app.remove_input(input_id)
         source_events.input_removed(app, input_id)

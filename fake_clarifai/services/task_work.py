@@ -374,7 +374,7 @@ def move(
             changed.CopyFrom(annotation)
             changed.status.CopyFrom(status(code))
             changed.modified_at.CopyFrom(ctx.timestamp())
-            app.annotations[changed.id] = changed
+            app.replace_annotation(changed)
 
 
 def settle_consensus(ctx: CallContext, task: TaskState, input_ids: Iterable[str]) -> None:

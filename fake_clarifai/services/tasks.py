@@ -88,7 +88,7 @@ def post_tasks(ctx: CallContext, request: service_pb2.PostTasksRequest) -> servi
             worker_user_ids=frozenset(valid.worker_user_ids),
             reviewer_user_ids=frozenset(valid.reviewer_user_ids),
         )
-        app.tasks[task.id] = state
+        app.put_task(state)
         start_task(ctx, app, state, valid, list(source_input_ids(app, task.input_source)))
         response.tasks.append(state.task)
     return response
@@ -141,7 +141,7 @@ def patch_tasks(ctx: CallContext, request: service_pb2.PatchTasksRequest) -> ser
             if task.status.code:
                 check_task_status(task.status.code, f"tasks[{i}]")
         for valid, requested in zip(checked, request.tasks, strict=True):
-            app.tasks[requested.id] = redefined(ctx, app, app.tasks[requested.id], valid, requested.status.code)
+            app.put_task(redefined(ctx, app, app.tasks[requested.id], valid, requested.status.code))
     return service_pb2.MultiTaskResponse(tasks=[app.tasks[task.id].task for task in request.tasks])
 
 
@@ -154,7 +154,7 @@ def delete_tasks(ctx: CallContext, request: service_pb2.DeleteTasksRequest) -> s
         if task_id not in app.tasks:
             raise ApiError(Code.TASK_MISSING, f"ids[{i}]: task '{task_id}' does not exist")
     for task_id in dict.fromkeys(request.ids):
-        del app.tasks[task_id]
+        app.remove_task(task_id)
     return status_pb2.BaseResponse()
 
 
