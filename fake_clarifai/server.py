@@ -21,10 +21,10 @@ from fake_clarifai.gateway import DEFAULT_MAX_MESSAGE_BYTES, Gateway, GatewayLim
 from fake_clarifai.ids import Clock, IdFactory, to_timestamp
 from fake_clarifai.inprocess import InProcessChannel
 from fake_clarifai.journal import DEFAULT_BYTE_LIMIT, DEFAULT_LIMIT, Journal
+from fake_clarifai.records import new_concept, new_dataset, new_input
 from fake_clarifai.services import datasets
-from fake_clarifai.services.concepts import new_concept
 from fake_clarifai.services.inputs import store_inputs
-from fake_clarifai.store import AppState, FakeModel, FakeWorkflow, Predict, Snapshot, Store, Token, new_input
+from fake_clarifai.store import AppState, FakeModel, FakeWorkflow, Predict, Snapshot, Store, Token
 from fake_clarifai.tls import ServerCertificate, certificate_names, client_base, client_env, issue
 from fake_clarifai.wire import FakeV2Servicer, handlers
 
@@ -413,7 +413,7 @@ class FakeClarifai:
             if missing:
                 raise ValueError(f"inputs {missing} do not exist in {user_id}/{app_id}")
             now = self._now()
-            app.add_dataset(datasets.new_dataset(app, resources_pb2.Dataset(id=id), now))
+            app.add_dataset(new_dataset(app, resources_pb2.Dataset(id=id), now))
             datasets.add_members(self.store, app, id, input_ids, now)
 
     def add_model(

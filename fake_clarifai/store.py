@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import groupby, islice
 from operator import attrgetter
-from typing import Any
 
 from clarifai_grpc.grpc.api import resources_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
@@ -366,6 +365,9 @@ class AppState:
     def put_add_job(self, job: resources_pb2.InputsAddJob) -> None:
         self.inputs_add_jobs[job.id] = job
 
+    def add_dataset_version(self, dataset_id: str, version: resources_pb2.DatasetVersion) -> None:
+        self.dataset_versions[dataset_id][version.id] = version
+
     def add_dataset(self, dataset: resources_pb2.Dataset) -> None:
         """Store a new, empty dataset."""
         self.datasets[dataset.id] = dataset
@@ -552,26 +554,3 @@ class Store:
             self.app_keys_by_member = snapshot.app_keys_by_member.copy()
             self.ids.set_state(snapshot.id_state)
 
-
-def new_input(
-    input_id: str,
-    *,
-    data: resources_pb2.Data | None = None,
-    url: str = "",
-    text: str = "",
-    metadata: Mapping[str, Any] | None = None,
-    created_at: float,
-) -> resources_pb2.Input:
-    """An input as stored: `data` (or url/text/metadata) by reference, nothing downloaded, INPUT_DOWNLOAD_SUCCESS."""
-    message = resources_pb2.Input(id=input_id, data=data)
-    if url:
-        message.data.image.url = url
-    if text:
-        message.data.text.raw = text
-    if metadata:
-        message.data.metadata.update(dict(metadata))
-    message.created_at.CopyFrom(to_timestamp(created_at))
-    message.modified_at.CopyFrom(message.created_at)
-    message.status.code = Code.INPUT_DOWNLOAD_SUCCESS
-    message.status.description = "Download complete"
-    return message

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from clarifai_grpc.grpc.api import resources_pb2, service_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
+from clarifai_grpc.grpc.api import service_pb2
 
 from fake_clarifai.context import CallContext
 from fake_clarifai.errors import Code, not_found
+from fake_clarifai.records import new_concept
 from fake_clarifai.services import rpc
 from fake_clarifai.services.batch import patched, require_action, require_existing_ids, require_id, require_new_ids
 from fake_clarifai.services.pagination import paginate
-from fake_clarifai.store import AppState
 
 INVALID = Code.CONCEPTS_INVALID_REQUEST
 EDITABLE = ("name", "definition", "language", "vocab_id", "visibility", "metadata", "image", "extra_info")
-
-
-def new_concept(app: AppState, requested: resources_pb2.Concept, created_at: Timestamp) -> resources_pb2.Concept:
-    """A concept as stored: the caller's fields, named after its id when unnamed, owned by the app."""
-    concept = resources_pb2.Concept()
-    concept.CopyFrom(requested)
-    concept.name = concept.name or concept.id
-    concept.value = 1.0
-    concept.app_id = app.app_id
-    concept.user_id = app.user_id
-    concept.created_at.CopyFrom(created_at)
-    return concept
 
 
 @rpc("PostConcepts")

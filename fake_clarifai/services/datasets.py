@@ -14,6 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from fake_clarifai.context import CallContext
 from fake_clarifai.errors import Code, describe, invalid
+from fake_clarifai.records import new_dataset
 from fake_clarifai.services import rpc, source_events
 from fake_clarifai.services.batch import patched, require_action, require_existing_ids, require_found, require_new_ids
 from fake_clarifai.services.pagination import paginate
@@ -29,17 +30,6 @@ EDITABLE = (
     "default_processing_info",
     "image",
 )
-
-
-def new_dataset(app: AppState, requested: resources_pb2.Dataset, created_at: Timestamp) -> resources_pb2.Dataset:
-    """A dataset as stored: the caller's fields, owned by the app, with no members yet."""
-    dataset = resources_pb2.Dataset()
-    dataset.CopyFrom(requested)
-    dataset.app_id = app.app_id
-    dataset.user_id = app.user_id
-    dataset.created_at.CopyFrom(created_at)
-    dataset.modified_at.CopyFrom(created_at)
-    return dataset
 
 
 def add_members(
@@ -177,7 +167,7 @@ def post_dataset_versions(
     require_new_ids(requested_ids, versions, "dataset_versions[{i}].id", INVALID, generated=True)
     made = [new_version(ctx, app, dataset.id, requested) for requested in request.dataset_versions]
     for version in made:
-        versions[version.id] = version
+        app.add_dataset_version(dataset.id, version)
     return service_pb2.MultiDatasetVersionResponse(dataset_versions=made)
 
 

@@ -17,6 +17,7 @@ from clarifai_grpc.grpc.api.status import status_pb2
 
 from fake_clarifai.context import CallContext
 from fake_clarifai.errors import ApiError, Code, describe, not_found
+from fake_clarifai.records import new_input
 from fake_clarifai.services import rpc, source_events
 from fake_clarifai.services.batch import (
     require_action,
@@ -27,7 +28,7 @@ from fake_clarifai.services.batch import (
 )
 from fake_clarifai.services.datasets import add_members, leave_all_datasets
 from fake_clarifai.services.pagination import paginate
-from fake_clarifai.store import AppState, Store, new_input
+from fake_clarifai.store import AppState, Store
 
 INVALID = Code.INPUT_INVALID_REQUEST
 SUFFIX = resources_pb2.InputIDConflictResolution.SUFFIX
