@@ -608,3 +608,24 @@ def test_a_refused_delete_deletes_nothing(clarifai_stub, clarifai_fake, ids, cod
         response = clarifai_stub.DeleteTasks(service_pb2.DeleteTasksRequest(user_app_id=MAIN, ids=ids), metadata=OWNER)
     assert_error(response, code, details)
     assert listed(clarifai_stub) == ["t"]
+
+
+# -- an empty task id: one answer everywhere (issue 14) -----------------------------------------------------
+@pytest.mark.parametrize(
+    ("method", "request_message", "field"),
+    [
+        ("GetTask", service_pb2.GetTaskRequest(user_app_id=MAIN), "task_id"),
+        ("DeleteTasks", service_pb2.DeleteTasksRequest(user_app_id=MAIN, ids=["t", ""]), "ids[1]"),
+        ("PutTaskAssignments", service_pb2.PutTaskAssignmentsRequest(user_app_id=MAIN, action=1), "task_id"),
+        ("ListNextTaskAssignments", service_pb2.ListNextTaskAssignmentsRequest(user_app_id=MAIN), "task_id"),
+        ("GetTaskInputCount", service_pb2.GetTaskCountRequest(user_app_id=MAIN), "task_id"),
+        ("GetTaskAnnotationCount", service_pb2.GetTaskCountRequest(user_app_id=MAIN), "task_id"),
+    ],
+)
+def test_an_empty_task_id_is_an_invalid_request_in_every_task_rpc(
+    clarifai_stub, clarifai_fake, method, request_message, field
+):
+    post(clarifai_stub, task(id="t"))
+    with unchanged(clarifai_fake):
+        response = getattr(clarifai_stub, method)(request_message, metadata=OWNER)
+    assert_error(response, Code.CONN_INVALID_REQUEST, f"{field} is empty: name a task of the app")

@@ -12,7 +12,8 @@ from typing import TypeVar
 
 from google.protobuf.message import Message
 
-from fake_clarifai.errors import ApiError, not_found
+from fake_clarifai.errors import ApiError, Code, invalid, not_found
+from fake_clarifai.store import AppState, TaskState
 
 M = TypeVar("M", bound=Message)
 V = TypeVar("V")
@@ -62,6 +63,21 @@ def require_found(found: Mapping[str, V], resource_id: str, field: str, kind: st
     if item is None:
         raise not_found(kind, resource_id)
     return item
+
+
+def existing_task(
+    app: AppState, task_id: str, field: str, *, hint: str = "name a task of the app", field_in_details: bool = True
+) -> TaskState:
+    """The one task lookup (docs/BEHAVIOUR.md §4): an empty id is `CONN_INVALID_REQUEST` "<field> is empty:
+    <hint>"; an unknown one `TASK_MISSING` "<field>: task '<id>' does not exist" (GetTask, whose request has
+    the one id, leaves out the field: `field_in_details` False)."""
+    if not task_id:
+        raise invalid(f"{field} is empty: {hint}")
+    task = app.tasks.get(task_id)
+    if task is None:
+        where = f"{field}: " if field_in_details else ""
+        raise ApiError(Code.TASK_MISSING, f"{where}task '{task_id}' does not exist")
+    return task
 
 
 def require_id(value: str, field: str, code: int) -> str:

@@ -24,6 +24,7 @@ from fake_clarifai.domain.task_validation import worker_user_ids
 from fake_clarifai.errors import ApiError, Code, describe, invalid
 from fake_clarifai.ids import to_timestamp
 from fake_clarifai.services import rpc
+from fake_clarifai.services.batch import existing_task
 from fake_clarifai.store import AppState, Assignment, TaskState
 
 Action = service_pb2.PutTaskAssignmentsRequestAction
@@ -295,15 +296,6 @@ def task_worker_grant(app: AppState, user_id: str, request: service_pb2.PostAnno
 
 
 # -- shared steps ------------------------------------------------------------------------------
-
-
-def existing_task(app: AppState, task_id: str, field: str) -> TaskState:
-    if not task_id:
-        raise invalid(f"{field} is empty: name a task of the app")
-    task = app.tasks.get(task_id)
-    if task is None:
-        raise ApiError(Code.TASK_MISSING, f"{field}: task '{task_id}' does not exist")
-    return task
 
 
 def require_worker(task: TaskState, user_id: str) -> str:

@@ -36,7 +36,7 @@ from fake_clarifai.errors import ApiError, Code, describe, invalid
 from fake_clarifai.services import rpc
 from fake_clarifai.services.assembled import Assembled, assemble
 from fake_clarifai.services.auto_annotation import start_auto_annotation
-from fake_clarifai.services.batch import require_action, require_new_ids
+from fake_clarifai.services.batch import existing_task, require_action, require_new_ids
 from fake_clarifai.services.pagination import paginate
 from fake_clarifai.services.searches import selected_input_ids
 from fake_clarifai.store import AppState, Assignment, Store, TaskState
@@ -97,9 +97,7 @@ def post_tasks(ctx: CallContext, request: service_pb2.PostTasksRequest) -> servi
 @rpc("GetTask", grant=task_participant(lambda request: request.task_id))
 def get_task(ctx: CallContext, request: service_pb2.GetTaskRequest) -> Assembled:
     fields = additional_fields(request.additional_fields)
-    state = ctx.app.tasks.get(request.task_id)
-    if state is None:
-        raise ApiError(Code.TASK_MISSING, f"task '{request.task_id}' does not exist")
+    state = existing_task(ctx.app, request.task_id, "task_id", field_in_details=False)
     return assemble(service_pb2.SingleTaskResponse(), task=shown(ctx.store, ctx.app, state, fields))
 
 
@@ -121,13 +119,10 @@ def patch_tasks(ctx: CallContext, request: service_pb2.PatchTasksRequest) -> ser
         raise invalid("tasks is empty: send at least one task")
     seen: set[str] = set()
     for i, task in enumerate(request.tasks):
-        if not task.id:
-            raise invalid(f"tasks[{i}].id is empty: name the task to patch")
         if task.id in seen:
             raise invalid(f"tasks[{i}].id '{task.id}' appears twice in the request")
+        existing_task(app, task.id, f"tasks[{i}].id", hint="name the task to patch")
         seen.add(task.id)
-        if task.id not in app.tasks:
-            raise ApiError(Code.TASK_MISSING, f"tasks[{i}].id: task '{task.id}' does not exist")
     if action == "merge":
         for i, task in enumerate(request.tasks):
             check_status_only(task, f"tasks[{i}]")
@@ -151,8 +146,7 @@ def delete_tasks(ctx: CallContext, request: service_pb2.DeleteTasksRequest) -> s
     if not request.ids:
         raise invalid("ids is empty: name the tasks to delete")
     for i, task_id in enumerate(request.ids):
-        if task_id not in app.tasks:
-            raise ApiError(Code.TASK_MISSING, f"ids[{i}]: task '{task_id}' does not exist")
+        existing_task(app, task_id, f"ids[{i}]")
     for task_id in dict.fromkeys(request.ids):
         app.remove_task(task_id)
     return status_pb2.BaseResponse()
