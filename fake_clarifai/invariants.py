@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from clarifai_grpc.grpc.api import resources_pb2
 
 from fake_clarifai.domain.assignment import effective_wpi
+from fake_clarifai.domain.review_policy import PENDING
 from fake_clarifai.errors import Code
 from fake_clarifai.services.task_work import input_count_tallies
 from fake_clarifai.services.tasks import task_metrics
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from fake_clarifai.server import FakeClarifai
 
 ASSIGNMENT_STATES = frozenset(number for name, number in Code.items() if name.startswith("TASK_ASSIGNMENT_"))
-PENDING = Code.TASK_ASSIGNMENT_PENDING
 DECIDED = frozenset({Code.TASK_ASSIGNMENT_SUCCESS, Code.TASK_ASSIGNMENT_REJECTED})
 TaskInputSource = resources_pb2.TaskInputSource
 

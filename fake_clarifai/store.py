@@ -21,12 +21,11 @@ from itertools import groupby, islice
 from operator import attrgetter
 
 from clarifai_grpc.grpc.api import resources_pb2
-from clarifai_grpc.grpc.api.status import status_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from fake_clarifai.domain.review_policy import POLICIES, ReviewPolicy
+from fake_clarifai.domain.review_policy import PENDING, POLICIES, ReviewPolicy
 from fake_clarifai.domain.work import NO_WORK, WorkSource
-from fake_clarifai.errors import Code, describe
+from fake_clarifai.errors import status_of
 from fake_clarifai.ids import Clock, IdFactory, to_timestamp
 
 Predict = Callable[[resources_pb2.Input], Mapping[str, float]]
@@ -78,7 +77,6 @@ class Assignment:
     modified_at: float
 
 
-PENDING = Code.TASK_ASSIGNMENT_PENDING
 _ID, _INPUT_ID, _WORKER_AND_STATE = attrgetter("id"), attrgetter("input_id"), attrgetter("worker_id", "state")
 
 
@@ -252,7 +250,7 @@ class TaskState(_CopyOnWrite):
         """Replace the stored task with a copy in status `code` (the stored proto is never changed in place)."""
         task = resources_pb2.Task()
         task.CopyFrom(self.task)
-        task.status.CopyFrom(status_pb2.Status(code=code, description=describe(code), details=details))
+        task.status.CopyFrom(status_of(code, details))
         task.modified_at.CopyFrom(to_timestamp(now))
         self.task = task
 

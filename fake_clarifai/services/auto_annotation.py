@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from numbers import Real
 
 from clarifai_grpc.grpc.api import resources_pb2
-from clarifai_grpc.grpc.api.status import status_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from fake_clarifai.domain.auto_annotation import PlannedAnnotation, annotations_for, rules_for_task
 from fake_clarifai.domain.work import WorkSource
-from fake_clarifai.errors import Code, describe
+from fake_clarifai.errors import Code, status_of
 from fake_clarifai.ids import to_timestamp
 from fake_clarifai.store import AppState, FakeModel, Store, TaskState
 
@@ -137,7 +136,7 @@ def auto_annotation(
             concepts=[resources_pb2.Concept(id=concept.id, name=concept.name, value=planned.score, app_id=app.app_id)]
         ),
         model_version_id=annotator.worker.model.model_version.id,
-        status=status_pb2.Status(code=planned.status_code, description=describe(planned.status_code)),
+        status=status_of(planned.status_code),
         created_at=stamp,
         modified_at=stamp,
         task_id=task_id,

@@ -20,20 +20,28 @@ V = TypeVar("V")
 
 
 def require_new_ids(
-    ids: Sequence[str], existing: Container[str], field: str, code: int, *, generated: bool = False
+    ids: Sequence[str],
+    existing: Container[str],
+    field: str,
+    code: int,
+    *,
+    generated: bool = False,
+    owner: str = "in the app",
+    empty_hint: str = "",
 ) -> None:
-    """Every id in `ids` is unused in the app, unique in the request, and non-empty unless `generated`.
+    """Every id in `ids` is unused (in `existing`), unique in the request, and non-empty unless `generated`.
 
-    `field` names the i-th id in the request, e.g. "concepts[{i}].id".
+    `field` names the i-th id in the request, e.g. "concepts[{i}].id"; `owner` says where an id is taken
+    ("in the app"); `empty_hint` follows "is empty: " when given.
     """
     seen: set[str] = set()
     for i, item_id in enumerate(ids):
         if not item_id and generated:
             continue
         if not item_id:
-            raise ApiError(code, f"{field.format(i=i)} is empty")
+            raise ApiError(code, f"{field.format(i=i)} is empty" + (f": {empty_hint}" if empty_hint else ""))
         if item_id in existing:
-            raise ApiError(code, f"{field.format(i=i)} '{item_id}' already exists in the app")
+            raise ApiError(code, f"{field.format(i=i)} '{item_id}' already exists {owner}")
         if item_id in seen:
             raise ApiError(code, f"{field.format(i=i)} '{item_id}' appears twice in the request")
         seen.add(item_id)

@@ -14,14 +14,13 @@ from itertools import chain, islice
 from typing import Any
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
-from clarifai_grpc.grpc.api.status import status_pb2
 
 from fake_clarifai.auth import is_member, task_participant
 from fake_clarifai.context import CallContext
 from fake_clarifai.domain import review
 from fake_clarifai.domain.review import AWAITING_REVIEW, PENDING, Decision, IllegalTransition
 from fake_clarifai.domain.task_validation import worker_user_ids
-from fake_clarifai.errors import ApiError, Code, describe, invalid
+from fake_clarifai.errors import ApiError, Code, invalid, status_of
 from fake_clarifai.ids import to_timestamp
 from fake_clarifai.services import rpc
 from fake_clarifai.services.batch import existing_task
@@ -284,7 +283,7 @@ def checked_task_annotations(
             )
         pending = resources_pb2.Annotation()
         pending.CopyFrom(requested)
-        pending.status.CopyFrom(status(Code.ANNOTATION_PENDING))
+        pending.status.CopyFrom(status_of(Code.ANNOTATION_PENDING))
         result.append(pending)
     return result
 
@@ -364,7 +363,7 @@ def move(
         if annotation.status.code != code:
             changed = resources_pb2.Annotation()
             changed.CopyFrom(annotation)
-            changed.status.CopyFrom(status(code))
+            changed.status.CopyFrom(status_of(code))
             changed.modified_at.CopyFrom(ctx.timestamp())
             app.replace_annotation(changed)
 
@@ -407,17 +406,13 @@ def as_message(ctx: CallContext, assignment: Assignment) -> resources_pb2.TaskAs
         modified_at=to_timestamp(assignment.modified_at),
         worker=resources_pb2.Worker(user=user),
         input=input_of(ctx.app, assignment.input_id),
-        status=status(assignment.state),
+        status=status_of(assignment.state),
     )
 
 
 def input_of(app: AppState, input_id: str) -> resources_pb2.Input:
     """The stored input (an id-only Input once the input was deleted)."""
     return app.inputs.get(input_id) or resources_pb2.Input(id=input_id)
-
-
-def status(code: int) -> status_pb2.Status:
-    return status_pb2.Status(code=code, description=describe(code))
 
 
 def action_name(action: int) -> str:

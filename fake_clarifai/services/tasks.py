@@ -24,6 +24,7 @@ from fake_clarifai.domain.assignment import (
     effective_wpi,
     open_slots,
 )
+from fake_clarifai.domain.review_policy import PENDING
 from fake_clarifai.domain.task_validation import (
     AppFacts,
     ValidTask,
@@ -32,7 +33,7 @@ from fake_clarifai.domain.task_validation import (
     is_auto_annotation,
     validate_task,
 )
-from fake_clarifai.errors import ApiError, Code, describe, invalid
+from fake_clarifai.errors import ApiError, Code, invalid, status_of
 from fake_clarifai.services import rpc
 from fake_clarifai.services.assembled import Assembled, assemble
 from fake_clarifai.services.auto_annotation import start_auto_annotation
@@ -45,7 +46,6 @@ Task = resources_pb2.Task
 TaskWorker = resources_pb2.TaskWorker
 TaskInputSource = resources_pb2.TaskInputSource
 
-PENDING = Code.TASK_ASSIGNMENT_PENDING
 DECIDED = frozenset({Code.TASK_ASSIGNMENT_SUCCESS, Code.TASK_ASSIGNMENT_REJECTED})
 USER_FIELDS = ("worker.users", "review.users")
 METRIC_FIELDS = (
@@ -319,7 +319,7 @@ def _owned(
     task.id = task_id
     task.app_id = app.app_id
     task.user_id = app.user_id
-    task.status.CopyFrom(status_pb2.Status(code=status_code, description=describe(status_code)))
+    task.status.CopyFrom(status_of(status_code))
     task.created_at.CopyFrom(created)
     task.modified_at.CopyFrom(modified)
     return task
