@@ -165,9 +165,11 @@ class TaskState(_CopyOnWrite):
         now: float,
         kept: Mapping[str, Assignment] | None = None,
     ) -> list[Assignment]:
-        """Make `worker_id`'s pending assignments on `input_ids` (ids from `new_ids`, times `now`), in order,
+        """Make `worker_id`'s pending assignments on `input_ids`, just taken from the work source (ids from
+        `new_ids`; the time the source gives for `now`: planned work carries the time it was dealt), in order,
         and index them; an input in `kept` keeps that existing assignment instead."""
         kept = kept or {}
+        now = self.work.handed_at(now)
         input_ids = list(input_ids)
         fresh = iter(new_ids(sum(1 for i in input_ids if i not in kept)))
         task_id = self.task.id
@@ -175,24 +177,13 @@ class TaskState(_CopyOnWrite):
         self.add(made)
         return made
 
-    def hand_out_planned(
-        self,
-        worker_id: str,
-        input_ids: Iterable[str],
-        new_ids: Callable[[int], list[str]],
-        now: float,
-        kept: Mapping[str, Assignment] | None = None,
-    ) -> list[Assignment]:
-        """`hand_out` for inputs just taken from the work source: they carry the time it gives (`handed_at`)."""
-        return self.hand_out(worker_id, input_ids, new_ids, self.work.handed_at(now), kept)
-
     def next_batch(
         self, worker_id: str, limit: int, new_ids: Callable[[int], list[str]], now: float
     ) -> list[Assignment]:
         """`worker_id`'s next batch of at most `limit`: its pending assignments, topped up by the work source."""
         batch = [self.assignments[i] for i in self.ids_in_state(worker_id, PENDING, limit)]
         more = self.work.top_up(worker_id, limit, len(batch))
-        return batch + self.hand_out_planned(worker_id, more, new_ids, now) if more else batch
+        return batch + self.hand_out(worker_id, more, new_ids, now) if more else batch
 
     def claim_planned(
         self, worker_id: str, input_id: str, new_ids: Callable[[int], list[str]], now: float
@@ -201,7 +192,7 @@ class TaskState(_CopyOnWrite):
         and return its assignment on `input_id`; None when `input_id` is not planned for `worker_id`."""
         if not self.work.has(worker_id, input_id):
             return None
-        return self.hand_out_planned(worker_id, self.work.take_through(worker_id, input_id), new_ids, now)[-1]
+        return self.hand_out(worker_id, self.work.take_through(worker_id, input_id), new_ids, now)[-1]
 
     def pending_count(self, worker_id: str) -> int:
         """`worker_id`'s pending work: pending assignments plus planned inputs."""

@@ -90,7 +90,7 @@ def state_of(fake: FakeClarifai, task_id: str) -> TaskState:
     (PARTITIONED and FULL tasks make them only as LABEL_START hands the work out)."""
     state = fake.store.app("owner", "main").tasks[task_id]
     for worker in sorted(state.worker_user_ids):
-        state.hand_out_planned(worker, state.work.take_all(worker), fake.store.ids.new_ids, fake.store.clock.now())
+        state.hand_out(worker, state.work.take_all(worker), fake.store.ids.new_ids, fake.store.clock.now())
     return state
 
 

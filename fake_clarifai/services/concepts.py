@@ -5,10 +5,10 @@ from __future__ import annotations
 from clarifai_grpc.grpc.api import service_pb2
 
 from fake_clarifai.context import CallContext
-from fake_clarifai.errors import Code, not_found
+from fake_clarifai.errors import Code
 from fake_clarifai.records import new_concept
 from fake_clarifai.services import rpc
-from fake_clarifai.services.batch import patched, require_action, require_existing_ids, require_id, require_new_ids
+from fake_clarifai.services.batch import patched, require_action, require_existing_ids, require_found, require_new_ids
 from fake_clarifai.services.pagination import paginate
 
 INVALID = Code.CONCEPTS_INVALID_REQUEST
@@ -27,10 +27,7 @@ def post_concepts(ctx: CallContext, request: service_pb2.PostConceptsRequest) ->
 
 @rpc("GetConcept")
 def get_concept(ctx: CallContext, request: service_pb2.GetConceptRequest) -> service_pb2.SingleConceptResponse:
-    concept_id = require_id(request.concept_id, "concept_id", INVALID)
-    concept = ctx.app.concepts.get(concept_id)
-    if concept is None:
-        raise not_found("concept", concept_id)
+    concept = require_found(ctx.app.concepts, request.concept_id, "concept_id", "concept", INVALID)
     return service_pb2.SingleConceptResponse(concept=concept)
 
 

@@ -16,14 +16,13 @@ from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
 
 from fake_clarifai.context import CallContext
-from fake_clarifai.errors import ApiError, Code, describe, not_found
+from fake_clarifai.errors import ApiError, Code, describe
 from fake_clarifai.records import new_input
 from fake_clarifai.services import rpc, source_events
 from fake_clarifai.services.batch import (
     require_action,
     require_existing_ids,
     require_found,
-    require_id,
     require_new_ids,
 )
 from fake_clarifai.services.datasets import add_members, leave_all_datasets
@@ -214,10 +213,7 @@ def assign_ids(requested: Sequence[str], conflicting: Container[str], new_id: Ca
 
 @rpc("GetInput", grant=assigned_to_caller)
 def get_input(ctx: CallContext, request: service_pb2.GetInputRequest) -> service_pb2.SingleInputResponse:
-    input_id = require_id(request.input_id, "input_id", INVALID)
-    found = ctx.app.inputs.get(input_id)
-    if found is None:
-        raise not_found("input", input_id)
+    found = require_found(ctx.app.inputs, request.input_id, "input_id", "input", INVALID)
     return service_pb2.SingleInputResponse(input=found)
 
 
@@ -240,10 +236,8 @@ def get_input_count(
 
 @rpc("DeleteInput")
 def delete_input(ctx: CallContext, request: service_pb2.DeleteInputRequest) -> status_pb2.BaseResponse:
-    input_id = require_id(request.input_id, "input_id", INVALID)
-    if input_id not in ctx.app.inputs:
-        raise not_found("input", input_id)
-    delete_inputs_of(ctx.app, [input_id])
+    require_found(ctx.app.inputs, request.input_id, "input_id", "input", INVALID)
+    delete_inputs_of(ctx.app, [request.input_id])
     return status_pb2.BaseResponse()
 
 

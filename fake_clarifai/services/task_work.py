@@ -355,7 +355,7 @@ def move(
     are handed out first (made into assignments) so that the queue keeps that order."""
     worker = assignment.worker_id
     if state == PENDING and assignment.state != PENDING and task.work.left(worker):
-        task.hand_out_planned(worker, task.work.take_all(worker), ctx.store.ids.new_ids, ctx.now())
+        task.hand_out(worker, task.work.take_all(worker), ctx.store.ids.new_ids, ctx.now())
     task.replace(dataclasses.replace(assignment, state=state, modified_at=ctx.now()))
     code = review.ANNOTATION_STATE[state] if annotation_state is None else annotation_state
     app = ctx.app

@@ -220,7 +220,7 @@ def start_plan(deal: Callable[[ValidTask, Sequence[str], Held], dict[str, list[s
             kept = {i: pending[(worker, i)] for i in ids if (worker, i) in pending}
             if kept:
                 through = state.work.take_through(worker, next(reversed(kept)))
-                state.hand_out_planned(worker, through, ctx.store.ids.new_ids, now, kept)
+                state.hand_out(worker, through, ctx.store.ids.new_ids, now, kept)
 
     return start
 
@@ -425,21 +425,19 @@ def task_filter(request: service_pb2.ListTasksRequest) -> Callable[[TaskState], 
 def names_worker(ids: resources_pb2.WorkerIDSet, worker: resources_pb2.Worker, task: resources_pb2.Task) -> bool:
     """Whether a WorkerIDSet names `worker`: a model or workflow (with version and owning app when given),
     else a user."""
-    same_app = ids.app_id in ("", task.app_id) and ids.user_id in ("", task.user_id)
-    if ids.model_id:
-        model = worker.model
-        return (
-            worker.HasField("model")
-            and model.id == ids.model_id
-            and ids.model_version_id in ("", model.model_version.id)
-            and same_app
-        )
-    if ids.workflow_id:
-        workflow = worker.workflow
-        return (
-            worker.HasField("workflow")
-            and workflow.id == ids.workflow_id
-            and ids.workflow_version_id in ("", workflow.version.id)
-            and same_app
-        )
+    named = (
+        ("model", ids.model_id, ids.model_version_id)
+        if ids.model_id
+        else ("workflow", ids.workflow_id, ids.workflow_version_id)
+        if ids.workflow_id
+        else None
+    )
+    if named is not None:
+        kind, wanted_id, wanted_version = named
+        if not worker.HasField(kind):
+            return False
+        held = getattr(worker, kind)
+        version = held.model_version.id if kind == "model" else held.version.id
+        same_app = ids.app_id in ("", task.app_id) and ids.user_id in ("", task.user_id)
+        return held.id == wanted_id and wanted_version in ("", version) and same_app
     return bool(ids.user_id) and worker.HasField("user") and worker.user.id == ids.user_id
