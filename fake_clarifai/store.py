@@ -330,6 +330,10 @@ class AppState:
     searches: dict[str, resources_pb2.Search] = field(default_factory=dict)  # saved searches by id
     public: bool = False  # readable by every user (Clarifai's community apps such as clarifai/main)
 
+    def is_member(self, user_id: str) -> bool:
+        """The owner or a collaborator."""
+        return user_id == self.app.user_id or user_id in self.collaborators
+
     # -- writes: every record goes in and out through these, which keep every index true ----------------
     def put_concept(self, concept: resources_pb2.Concept) -> None:
         """Store a new or changed concept."""

@@ -15,7 +15,6 @@ from typing import Any
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 
-from fake_clarifai.auth import is_member, task_participant
 from fake_clarifai.context import CallContext
 from fake_clarifai.domain import review
 from fake_clarifai.domain.review import AWAITING_REVIEW, PENDING, Decision, IllegalTransition
@@ -24,6 +23,7 @@ from fake_clarifai.errors import ApiError, Code, invalid, status_of
 from fake_clarifai.ids import to_timestamp
 from fake_clarifai.services import rpc
 from fake_clarifai.services.batch import existing_task
+from fake_clarifai.services.grants import task_participant
 from fake_clarifai.store import AppState, Assignment, TaskState
 
 Action = service_pb2.PutTaskAssignmentsRequestAction
@@ -255,7 +255,7 @@ def checked_task_annotations(
     choose annotation ids [policy], since "already exists" would tell which ids exist.
     """
     result = []
-    member = is_member(ctx.app, ctx.caller.user_id)
+    member = ctx.app.is_member(ctx.caller.user_id)
     for i, requested in enumerate(annotations):
         if not requested.task_id:
             result.append(requested)

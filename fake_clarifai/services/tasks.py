@@ -13,7 +13,6 @@ from clarifai_grpc.grpc.api.status import status_pb2
 from google.protobuf import field_mask_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from fake_clarifai.auth import task_participant
 from fake_clarifai.context import CallContext
 from fake_clarifai.domain.assignment import (
     DynamicPool,
@@ -38,6 +37,7 @@ from fake_clarifai.services import rpc
 from fake_clarifai.services.assembled import Assembled, assemble
 from fake_clarifai.services.auto_annotation import start_auto_annotation
 from fake_clarifai.services.batch import existing_task, require_action, require_new_ids
+from fake_clarifai.services.grants import task_participant
 from fake_clarifai.services.pagination import paginate
 from fake_clarifai.services.searches import selected_input_ids
 from fake_clarifai.store import AppState, Assignment, Store, TaskState
