@@ -1,4 +1,4 @@
-"""SPEC §2: who is calling, and which app the call may touch."""
+"""BEHAVIOUR.md §2: who is calling, and which app the call may touch."""
 
 from __future__ import annotations
 

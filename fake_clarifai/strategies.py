@@ -28,7 +28,7 @@ Whole worlds (inputs, datasets, a task, the team and its policies) and owner eve
 `fake_clarifai.scenarios`.
 
 Weights are floats because `partitioned_strategy_info.weights` is a `google.protobuf.Struct`, whose
-numbers are doubles. The share rule (SPEC §4): no worker may have more than `1/workers_per_input` of the
+numbers are doubles. The share rule (BEHAVIOUR.md §4): no worker may have more than `1/workers_per_input` of the
 total weight (0 workers per input meaning 1), since each input goes to that many distinct workers.
 """
 

@@ -1,4 +1,4 @@
-"""Auto-annotation tasks through the wire (SPEC §7): the docs' example, bounds, data-type masks, statuses,
+"""Auto-annotation tasks through the wire (BEHAVIOUR.md §7): the docs' example, bounds, data-type masks, statuses,
 failing models, inputs that join the source later, and workflow workers."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Datasets over the wire: Post/Get/List/Patch/DeleteDatasets and Post/List/DeleteDatasetInputs (SPEC §3)."""
+"""Datasets over the wire: Post/Get/List/Patch/DeleteDatasets and Post/List/DeleteDatasetInputs (BEHAVIOUR.md §3)."""
 
 from __future__ import annotations
 

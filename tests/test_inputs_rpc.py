@@ -1,4 +1,4 @@
-"""Inputs over the wire: PostInputs, GetInput, ListInputs, GetInputCount, DeleteInput(s) (SPEC §3)."""
+"""Inputs over the wire: PostInputs, GetInput, ListInputs, GetInputCount, DeleteInput(s) (BEHAVIOUR.md §3)."""
 
 from __future__ import annotations
 

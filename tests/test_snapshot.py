@@ -1,4 +1,4 @@
-"""snapshot()/restore() and dump_state() (SPEC §8): restoring after heavy mutation gives back exactly the
+"""snapshot()/restore() and dump_state() (BEHAVIOUR.md §8): restoring after heavy mutation gives back exactly the
 snapshot — every app, input, dataset, annotation, task, assignment, index and the id generator's position."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The task RPCs over the wire (SPEC §4, §5 at creation): PostTasks, GetTask, ListTasks, PatchTasks, DeleteTasks."""
+"""The task RPCs over the wire (BEHAVIOUR.md §4, §5 at creation): PostTasks, GetTask, ListTasks, PatchTasks,
+DeleteTasks."""
 
 from __future__ import annotations
 

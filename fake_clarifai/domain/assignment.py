@@ -1,7 +1,7 @@
-"""Which worker labels which input: the pure engine behind SPEC §5 (no gRPC, no store).
+"""Which worker labels which input: the pure engine behind BEHAVIOUR.md §5 (no gRPC, no store).
 
 - FULL: `assign_full` gives every worker every input.
-- PARTITIONED: `validate_partitioned` checks a configuration (SPEC §4), `partition_quotas` apportions the
+- PARTITIONED: `validate_partitioned` checks a configuration (BEHAVIOUR.md §4), `partition_quotas` apportions the
   `n·wpi` slots by largest remainder, and `assign_partitioned` deals the inputs so that every input goes
   to exactly `wpi` distinct workers and every worker gets exactly its quota.
 - PARTITIONED / FULL: a `PartitionPlan` keeps the dealt work not yet handed out, per worker in source order.

@@ -1,4 +1,4 @@
-"""SPEC §6: the labeling and review lifecycle as pure functions of states and labels.
+"""BEHAVIOUR.md §6: the labeling and review lifecycle as pure functions of states and labels.
 
 An assignment starts `TASK_ASSIGNMENT_PENDING`. LABEL_SUBMIT moves it by the task's review strategy:
 NONE → SUCCESS, MANUAL → AWAITING_REVIEW (or SUCCESS when the sample skips it), CONSENSUS →

@@ -1,4 +1,4 @@
-"""A Task definition checked and normalized (SPEC §1 aliases, §4 validation, §7 worker rules).
+"""A Task definition checked and normalized (BEHAVIOUR.md §1 aliases, §4 validation, §7 worker rules).
 
 Pure: no gRPC, no store. The caller says what exists in the app (`AppFacts`, the store's own dicts
 will do) and where the task sits in the request (`tasks[0]`), so that every error names the field and
@@ -74,7 +74,7 @@ class _Named:
 
 
 def is_auto_annotation(task: resources_pb2.Task) -> bool:
-    """Auto-annotation tasks are the ones of type TYPE_NOT_SET (SPEC §7)."""
+    """Auto-annotation tasks are the ones of type TYPE_NOT_SET (BEHAVIOUR.md §7)."""
     return task.type == Task.TYPE_NOT_SET
 
 
@@ -110,7 +110,7 @@ def check_task_status(status_code: int, where: str) -> None:
 def validate_task(task: resources_pb2.Task, facts: AppFacts, where: str) -> ValidTask:
     """Check `task` (called `where` in errors) against `facts`; return its normalized form.
 
-    Raises `ApiError`: CONN_INVALID_REQUEST for every rule of SPEC §4, CONN_DOES_NOT_EXIST for an unknown
+    Raises `ApiError`: CONN_INVALID_REQUEST for every rule of BEHAVIOUR.md §4, CONN_DOES_NOT_EXIST for an unknown
     model, model version or workflow, TASK_NOT_IMPLEMENTED for a SAVED_SEARCH source.
     """
     if task.type not in Task.TaskType.values():
@@ -132,7 +132,7 @@ def validate_task(task: resources_pb2.Task, facts: AppFacts, where: str) -> Vali
 
 
 def _named_workers(worker: resources_pb2.TaskWorker, where: str) -> list[_Named]:
-    """The worker list from `workers`, else the deprecated `users`, else `user_ids` (SPEC §1)."""
+    """The worker list from `workers`, else the deprecated `users`, else `user_ids` (BEHAVIOUR.md §1)."""
     if worker.workers:
         return [
             _Named(f"{where}.workers[{i}]", f"{where}.workers[{i}].user.id", w) for i, w in enumerate(worker.workers)
@@ -149,7 +149,7 @@ def _named_workers(worker: resources_pb2.TaskWorker, where: str) -> list[_Named]
 
 
 def _named_reviewers(review: resources_pb2.TaskReview, where: str) -> list[tuple[str, str]]:
-    """(field, user id) of each reviewer from `users`, else the deprecated `user_ids` (SPEC §1)."""
+    """(field, user id) of each reviewer from `users`, else the deprecated `user_ids` (BEHAVIOUR.md §1)."""
     if review.users:
         return [(f"{where}.users[{i}].id", user.id) for i, user in enumerate(review.users)]
     return [(f"{where}.user_ids[{i}]", user_id) for i, user_id in enumerate(review.user_ids)]
@@ -263,7 +263,7 @@ def _check_review(review: resources_pb2.TaskReview, reviewers: Sequence[str], wh
 
 
 def _check_concepts(task: resources_pb2.Task, facts: AppFacts, where: str) -> None:
-    """Concepts must exist in the app; `concept_ids` counts only when `concepts` is empty (SPEC §1)."""
+    """Concepts must exist in the app; `concept_ids` counts only when `concepts` is empty (BEHAVIOUR.md §1)."""
     if task.concepts:
         named = [(f"{where}.concepts[{i}].concept.id", c.concept.id) for i, c in enumerate(task.concepts)]
     else:

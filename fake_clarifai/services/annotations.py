@@ -1,4 +1,5 @@
-"""Annotations (SPEC §3): PostAnnotations, GetAnnotation, ListAnnotations, PatchAnnotations, DeleteAnnotation(s).
+"""Annotations (BEHAVIOUR.md §3): PostAnnotations, GetAnnotation, ListAnnotations, PatchAnnotations,
+DeleteAnnotation(s).
 
 An annotation belongs to an input and to the user who posted it. Indexes kept beside `app.annotations`:
 `annotation_ids_by_input` (tuples) and `annotation_ids_by_task` (ordered id dicts), both in creation order; every

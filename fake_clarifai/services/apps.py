@@ -1,4 +1,4 @@
-"""Apps, collaborators and the caller's user (SPEC §3; GetUser, PatchApp, DeleteApp for the clarifai SDK)."""
+"""Apps, collaborators and the caller's user (BEHAVIOUR.md §3; GetUser, PatchApp, DeleteApp for the clarifai SDK)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Auto-annotation tasks at work (SPEC §7): the worker model predicts, the task's rules pick the annotations.
+"""Auto-annotation tasks at work (BEHAVIOUR.md §7): the worker model predicts, the task's rules pick the annotations.
 
 `start_auto_annotation` runs when a task of type TYPE_NOT_SET is created: it annotates the source's inputs
 and leaves the task TASK_IDLE, or TASK_FAILED (with nothing written) when the model's predict raises. The

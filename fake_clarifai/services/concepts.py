@@ -1,4 +1,4 @@
-"""Concepts (SPEC §3): PostConcepts, GetConcept, ListConcepts, PatchConcepts."""
+"""Concepts (BEHAVIOUR.md §3): PostConcepts, GetConcept, ListConcepts, PatchConcepts."""
 
 from __future__ import annotations
 

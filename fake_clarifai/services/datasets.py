@@ -1,4 +1,4 @@
-"""Datasets and their members (SPEC §3).
+"""Datasets and their members (BEHAVIOUR.md §3).
 
 Membership lives in `AppState.dataset_members[dataset_id]` (input_id → DatasetInput, in the order added)
 and, for the way back, `AppState.dataset_ids_by_input[input_id]` (a tuple of dataset ids).

@@ -1,4 +1,4 @@
-"""Inputs (SPEC §3): PostInputs, PatchInputs, GetInput, ListInputs, GetInputCount, DeleteInput, DeleteInputs,
+"""Inputs (BEHAVIOUR.md §3): PostInputs, PatchInputs, GetInput, ListInputs, GetInputCount, DeleteInput, DeleteInputs,
 and the add jobs PostInputs records (GetInputsAddJob, ListInputsAddJobs).
 
 Inputs are stored by id with their data as sent: URLs and text by reference, nothing is downloaded, and
@@ -41,7 +41,7 @@ def store_inputs(store: Store, app: AppState, inputs: Sequence[resources_pb2.Inp
 
 
 def assigned_to_caller(app: AppState, user_id: str, request: service_pb2.GetInputRequest) -> bool:
-    """SPEC §2: a task's worker may read an input assigned to them (by the tasks' per-input index)."""
+    """BEHAVIOUR.md §2: a task's worker may read an input assigned to them (by the tasks' per-input index)."""
     return any(
         user_id in task.worker_user_ids and task.is_assigned(user_id, request.input_id) for task in app.tasks.values()
     )

@@ -1,4 +1,4 @@
-"""Seeded models and workflows, read-only (SPEC §3): GetModel, ListModels, GetWorkflow, ListWorkflows."""
+"""Seeded models and workflows, read-only (BEHAVIOUR.md §3): GetModel, ListModels, GetWorkflow, ListWorkflows."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """What tasks learn when their input source changes (called by the input and dataset services).
 
-SPEC §5: DYNAMIC tasks draw from the live source, so inputs added later are handed out; PARTITIONED
+BEHAVIOUR.md §5: DYNAMIC tasks draw from the live source, so inputs added later are handed out; PARTITIONED
 and FULL tasks keep what creation assigned. An input that leaves a task's source (deleted from the app,
 removed from the task's DATASET, or the dataset deleted) leaves the task: `TaskState.drop_input`.
 """

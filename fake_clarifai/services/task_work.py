@@ -1,4 +1,4 @@
-"""The work on a task (SPEC §5, §6): PutTaskAssignments, ListNextTaskAssignments, GetTaskInputCount,
+"""The work on a task (BEHAVIOUR.md §5, §6): PutTaskAssignments, ListNextTaskAssignments, GetTaskInputCount,
 GetTaskAnnotationCount, and the rule for annotations posted with a `task_id`.
 
 The lifecycle rules (transitions, MANUAL sampling, CONSENSUS settlement, counting) are pure functions in
@@ -244,7 +244,7 @@ def annotation_worker_key(annotation: resources_pb2.Annotation) -> str:
 def checked_task_annotations(
     ctx: CallContext, annotations: Sequence[resources_pb2.Annotation]
 ) -> list[resources_pb2.Annotation]:
-    """PostAnnotations' rule for annotations with a `task_id` (SPEC §6), checked before anything is stored.
+    """PostAnnotations' rule for annotations with a `task_id` (BEHAVIOUR.md §6), checked before anything is stored.
 
     Only a worker of the task may post them, on an input assigned to it whose assignment is not yet
     submitted; they start `ANNOTATION_PENDING` whatever status the request gives. Returns the annotations
@@ -349,7 +349,7 @@ def awaiting_review(task: TaskState, assignment_ids: Iterable[str]) -> list[Assi
 def move(
     ctx: CallContext, task: TaskState, assignment: Assignment, state: int, annotation_state: int | None = None
 ) -> None:
-    """Put `assignment` in `state`; its labeler's task annotations on the input follow (SPEC §6).
+    """Put `assignment` in `state`; its labeler's task annotations on the input follow (BEHAVIOUR.md §6).
 
     Work returning to PENDING joins the end of its worker's queue, after the worker's planned inputs: those
     are handed out first (made into assignments) so that the queue keeps that order."""

@@ -1,4 +1,4 @@
-"""Tasks (SPEC §4): PostTasks, GetTask, ListTasks, PatchTasks, DeleteTasks, and how a task starts (§5).
+"""Tasks (BEHAVIOUR.md §4): PostTasks, GetTask, ListTasks, PatchTasks, DeleteTasks, and how a task starts (§5).
 
 Every request is checked whole (`domain.task_validation`) before anything changes. A task lives in
 `AppState.tasks` as a `TaskState`: the normalized Task proto plus its assignments.
@@ -301,7 +301,7 @@ def redefined(ctx: CallContext, app: AppState, old: TaskState, valid: ValidTask,
 
 
 def check_status_only(task: resources_pb2.Task, where: str) -> None:
-    """action "merge" changes only `status` (SPEC §4)."""
+    """action "merge" changes only `status` (BEHAVIOUR.md §4)."""
     for field, _ in task.ListFields():
         if field.name not in ("id", "status"):
             raise invalid(
