@@ -1,4 +1,4 @@
-"""The assignment engine at scale (SPEC §5): PARTITIONED dealing time and DYNAMIC `take` latency.
+"""The assignment engine at scale (BEHAVIOUR.md §5): PARTITIONED dealing time and DYNAMIC `take` latency.
 
 - assign_partitioned, 50 workers, WEIGHTED (seeded random integer weights), 3 workers per input, at 10k and
   100k inputs. Targets: 100k in <= 0.5 s; 100k/10k time <= 12x (linear: no sort per input).

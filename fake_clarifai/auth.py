@@ -1,16 +1,15 @@
-"""SPEC §2: who is calling, and which app the call may touch."""
+"""BEHAVIOUR.md §2: who is calling, and which app the call may touch."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from clarifai_grpc.grpc.api import resources_pb2
 
 from fake_clarifai.context import CallContext, Caller
 from fake_clarifai.errors import ApiError, Code
-from fake_clarifai.services import Grant, Route
-from fake_clarifai.store import AppState, Store
+from fake_clarifai.services import Route
+from fake_clarifai.store import Store
 
 MALFORMED_HEADER = "Empty or malformed authorization header: send metadata ('authorization', 'Key <PAT or API key>')"
 
@@ -57,17 +56,13 @@ def enter(store: Store, caller: Caller, route: Route, request: object, method: s
         raise ApiError(Code.CONN_KEY_INVALID, f"user '{caller.user_id}' has no access to app '{user_id}/{app_id}'")
     ctx.app_state = app
     granted = (
-        is_member(app, caller.user_id)
+        app.is_member(caller.user_id)
         or (app.public and is_read(route.name))
         or (route.grant is not None and route.grant(app, caller.user_id, request))
     )
     if not granted:
         raise ApiError(Code.CONN_KEY_INVALID, f"user '{caller.user_id}' has no access to app '{user_id}/{app_id}'")
     return ctx
-
-
-def is_member(app: AppState, user_id: str) -> bool:
-    return user_id == app.user_id or user_id in app.collaborators
 
 
 def is_read(method: str) -> bool:
@@ -78,12 +73,3 @@ def is_read(method: str) -> bool:
 def _shown(token: str) -> str:
     return token if len(token) <= 8 else f"{token[:4]}…{token[-2:]}"
 
-
-def task_participant(task_id_of: Callable[[Any], str]) -> Grant:
-    """A grant for callers who are a worker or reviewer of the request's task (SPEC §2)."""
-
-    def grant(app: AppState, user_id: str, request: Any) -> bool:
-        task = app.tasks.get(task_id_of(request))
-        return task is not None and (user_id in task.worker_user_ids or user_id in task.reviewer_user_ids)
-
-    return grant

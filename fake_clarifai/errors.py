@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from clarifai_grpc.grpc.api.status import status_code_pb2
+from clarifai_grpc.grpc.api.status import status_code_pb2, status_pb2
 
 Code = status_code_pb2.StatusCode
 KNOWN_CODES = frozenset(Code.values())  # `Code.values()` builds a list of ~1000 on every call
@@ -41,6 +41,11 @@ def describe(code: int) -> str:
     if code in DESCRIPTIONS:
         return DESCRIPTIONS[code]
     return Code.Name(code).replace("_", " ").capitalize() if code in KNOWN_CODES else "Unknown status"
+
+
+def status_of(code: int, details: str = "") -> status_pb2.Status:
+    """A stored record's status: `code` with its house description (and `details` when given)."""
+    return status_pb2.Status(code=code, description=describe(code), details=details)
 
 
 class ApiError(Exception):

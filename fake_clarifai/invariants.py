@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from clarifai_grpc.grpc.api import resources_pb2
 
 from fake_clarifai.domain.assignment import effective_wpi
+from fake_clarifai.domain.review_policy import PENDING
 from fake_clarifai.errors import Code
 from fake_clarifai.services.task_work import input_count_tallies
 from fake_clarifai.services.tasks import task_metrics
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from fake_clarifai.server import FakeClarifai
 
 ASSIGNMENT_STATES = frozenset(number for name, number in Code.items() if name.startswith("TASK_ASSIGNMENT_"))
-PENDING = Code.TASK_ASSIGNMENT_PENDING
 DECIDED = frozenset({Code.TASK_ASSIGNMENT_SUCCESS, Code.TASK_ASSIGNMENT_REJECTED})
 TaskInputSource = resources_pb2.TaskInputSource
 
@@ -157,8 +157,7 @@ def _task_violations(store: Store, app: AppState, task_id: str, task: TaskState)
         task.assignment_ids_by_worker_state,
         {a.id: (a.worker_id, a.state) for a in task.assignments.values()},
     )
-    if task.plan is not None:
-        problems += _plan_violations(app, task)
+    problems += _plan_violations(app, task)
     for reviewer, batch in task.review_batches.items():
         problems += [
             f"review batch of {reviewer!r} lists {i!r}, which does not exist"
@@ -186,7 +185,7 @@ def _work_violations(app: AppState, task: TaskState) -> list[str]:
     metrics as the records say."""
     problems: list[str] = []
     in_source = _in_source(app, task.task.input_source)
-    planned = {w: task.plan.inputs_of(w) for w in task.plan.workers()} if task.plan is not None else {}
+    planned = {w: task.work.inputs_of(w) for w in task.work.workers()}
     holders: dict[str, set[str]] = {}
     for assignment in task.assignments.values():
         holders.setdefault(assignment.input_id, set()).add(assignment.worker_id)
@@ -243,16 +242,15 @@ def _count_violations(app: AppState, task: TaskState, planned: Mapping[str, list
 
 def _plan_violations(app: AppState, task: TaskState) -> list[str]:
     """Planned work is pending work: on existing inputs, for workers of the task, not also handed out."""
-    assert task.plan is not None
     problems: list[str] = []
     handed = {(a.worker_id, a.input_id) for a in task.assignments.values()}
-    for worker in task.plan.workers():
+    for worker in task.work.workers():
         where = f"plan of {worker!r}"
-        planned = task.plan.inputs_of(worker)
+        planned = task.work.inputs_of(worker)
         if planned and worker not in task.worker_user_ids:
             problems.append(f"{where}: {len(planned)} inputs planned, but {worker!r} is not a worker of the task")
-        if len(planned) != task.plan.left(worker):
-            problems.append(f"{where}: counts {task.plan.left(worker)} inputs left but lists {len(planned)}")
+        if len(planned) != task.work.left(worker):
+            problems.append(f"{where}: counts {task.work.left(worker)} inputs left but lists {len(planned)}")
         problems += [f"{where}: input {i!r} does not exist" for i in planned if i not in app.inputs]
         problems += [f"{where}: input {i!r} is planned and handed out too" for i in planned if (worker, i) in handed]
     return problems

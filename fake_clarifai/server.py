@@ -21,10 +21,10 @@ from fake_clarifai.gateway import DEFAULT_MAX_MESSAGE_BYTES, Gateway, GatewayLim
 from fake_clarifai.ids import Clock, IdFactory, to_timestamp
 from fake_clarifai.inprocess import InProcessChannel
 from fake_clarifai.journal import DEFAULT_BYTE_LIMIT, DEFAULT_LIMIT, Journal
+from fake_clarifai.records import new_concept, new_dataset, new_input
 from fake_clarifai.services import datasets
-from fake_clarifai.services.concepts import new_concept
 from fake_clarifai.services.inputs import store_inputs
-from fake_clarifai.store import AppState, FakeModel, FakeWorkflow, Predict, Snapshot, Store, Token, new_input
+from fake_clarifai.store import AppState, FakeModel, FakeWorkflow, Predict, Snapshot, Store, Token
 from fake_clarifai.tls import ServerCertificate, certificate_names, client_base, client_env, issue
 from fake_clarifai.wire import FakeV2Servicer, handlers
 
@@ -312,16 +312,15 @@ class FakeClarifai:
         has dealt but not handed out yet (TASK_ASSIGNMENT_PENDING), in source order.
         """
         with self.store.lock:
-            task = self._app(user_id, app_id).tasks.get(task_id)
+            task = self._app(user_id, app_id, "task_assignments").tasks.get(task_id)
             if task is None:
                 raise ValueError(f"no task {task_id!r} in {user_id}/{app_id}")
             workers = list(task.assignment_ids_by_worker)
-            if task.plan is not None:
-                workers += [worker for worker in task.plan.workers() if worker not in workers]
+            workers += [worker for worker in task.work.workers() if worker not in workers]
             pending = Code.Name(Code.TASK_ASSIGNMENT_PENDING)
             return {
                 worker: [(a.input_id, Code.Name(a.state)) for a in task.of_worker(worker)]
-                + [(input_id, pending) for input_id in (task.plan.inputs_of(worker) if task.plan else [])]
+                + [(input_id, pending) for input_id in task.work.inputs_of(worker)]
                 for worker in workers
             }
 
@@ -348,7 +347,7 @@ class FakeClarifai:
         """Create `user_id` if new and give it a PAT (generated when not given); returns the PAT."""
         with self.store.lock:
             token = pat or self.store.ids.new_id()
-            self._claim_token(token)
+            self._claim_token(token, "add_user")
             if user_id not in self.store.users:
                 self.store.users[user_id] = resources_pb2.User(id=user_id, created_at=self._now())
             self.store.tokens[token] = Token(token, user_id)
@@ -357,9 +356,9 @@ class FakeClarifai:
     def add_app(self, user_id: str, app_id: str, *, name: str | None = None, public: bool = False) -> AppState:
         """A new app of `user_id`; a `public` one is readable by every valid key (like `clarifai/main`)."""
         with self.store.lock:
-            self._require_user(user_id)
+            self._require_user(user_id, "add_app")
             if self.store.app(user_id, app_id) is not None:
-                raise ValueError(f"app {user_id}/{app_id} already exists")
+                raise _refused("add_app", f"app {user_id}/{app_id} already exists")
             app = resources_pb2.App(id=app_id, user_id=user_id, name=name or app_id, created_at=self._now())
             app.modified_at.CopyFrom(app.created_at)
             state = AppState(app=app, public=public)
@@ -368,8 +367,8 @@ class FakeClarifai:
 
     def add_collaborator(self, user_id: str, app_id: str, collaborator_id: str) -> None:
         with self.store.lock:
-            app = self._app(user_id, app_id)
-            self._require_user(collaborator_id)
+            app = self._app(user_id, app_id, "add_collaborator")
+            self._require_user(collaborator_id, "add_collaborator")
             collaborator = resources_pb2.Collaborator(
                 id=self.store.ids.new_id(), user=self.store.users[collaborator_id], app=app.app, created_at=self._now()
             )
@@ -378,16 +377,16 @@ class FakeClarifai:
     def add_api_key(self, user_id: str, app_id: str, key: str | None = None) -> str:
         """An app-specific API key bound to `user_id/app_id`; returns the key."""
         with self.store.lock:
-            self._app(user_id, app_id)
+            self._app(user_id, app_id, "add_api_key")
             token = key or self.store.ids.new_id()
-            self._claim_token(token)
+            self._claim_token(token, "add_api_key")
             self.store.tokens[token] = Token(token, user_id, app_id)
             return token
 
     def add_concept(self, user_id: str, app_id: str, id: str, name: str | None = None) -> None:
         with self.store.lock:
-            app = self._app(user_id, app_id)
-            app.concepts[id] = new_concept(app, resources_pb2.Concept(id=id, name=name or id), self._now())
+            app = self._app(user_id, app_id, "add_concept")
+            app.put_concept(new_concept(app, resources_pb2.Concept(id=id, name=name or id), self._now()))
 
     def add_input(
         self,
@@ -399,22 +398,23 @@ class FakeClarifai:
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
         with self.store.lock:
-            app = self._app(user_id, app_id)
+            app = self._app(user_id, app_id, "add_input")
             if id in app.inputs:
-                raise ValueError(f"input {id!r} already exists in {user_id}/{app_id}")
-            store_inputs(app, [new_input(id, url=url, text=text, metadata=metadata, created_at=self.store.clock.now())])
+                raise _refused("add_input", f"input {id!r} already exists in {user_id}/{app_id}")
+            made = new_input(id, url=url, text=text, metadata=metadata, created_at=self.store.clock.now())
+            store_inputs(self.store, app, [made])
 
     def add_dataset(self, user_id: str, app_id: str, id: str, input_ids: Sequence[str] = ()) -> None:
         with self.store.lock:
-            app = self._app(user_id, app_id)
+            app = self._app(user_id, app_id, "add_dataset")
             if id in app.datasets:
-                raise ValueError(f"dataset {id!r} already exists in {user_id}/{app_id}")
+                raise _refused("add_dataset", f"dataset {id!r} already exists in {user_id}/{app_id}")
             missing = [i for i in input_ids if i not in app.inputs]
             if missing:
-                raise ValueError(f"inputs {missing} do not exist in {user_id}/{app_id}")
+                raise _refused("add_dataset", f"inputs {missing} do not exist in {user_id}/{app_id}")
             now = self._now()
-            datasets.add_dataset(app, datasets.new_dataset(app, resources_pb2.Dataset(id=id), now))
-            datasets.add_members(app, id, input_ids, now)
+            app.add_dataset(new_dataset(app, resources_pb2.Dataset(id=id), now))
+            datasets.add_members(self.store, app, id, input_ids, now)
 
     def add_model(
         self,
@@ -434,9 +434,9 @@ class FakeClarifai:
                 return table.get(item.id, {})
 
         with self.store.lock:
-            app = self._app(user_id, app_id)
+            app = self._app(user_id, app_id, "add_model")
             model = FakeModel(id=id, version_id=version_id or self.store.ids.new_id(), predict=predict, name=name or id)
-            app.models[id] = model
+            app.put_model(model)
             return model
 
     def add_workflow(
@@ -448,25 +448,31 @@ class FakeClarifai:
         version_id: str | None = None,
     ) -> None:
         with self.store.lock:
-            app = self._app(user_id, app_id)
+            app = self._app(user_id, app_id, "add_workflow")
             if model_id not in app.models:
-                raise ValueError(f"model {model_id!r} does not exist in {user_id}/{app_id}")
-            app.workflows[id] = FakeWorkflow(id=id, model_id=model_id, version_id=version_id or self.store.ids.new_id())
+                raise _refused("add_workflow", f"model {model_id!r} does not exist in {user_id}/{app_id}")
+            app.put_workflow(FakeWorkflow(id=id, model_id=model_id, version_id=version_id or self.store.ids.new_id()))
 
     # -- helpers -----------------------------------------------------------------------------
     def _now(self) -> Any:
         return to_timestamp(self.store.clock.now())
 
-    def _require_user(self, user_id: str) -> None:
+    def _require_user(self, user_id: str, call: str) -> None:
         if user_id not in self.store.users:
-            raise ValueError(f"no user {user_id!r}: add_user() it first")
+            raise _refused(call, f"no user {user_id!r}: add_user() it first")
 
-    def _claim_token(self, token: str) -> None:
+    def _claim_token(self, token: str, call: str) -> None:
         if token in self.store.tokens:
-            raise ValueError(f"the token {token!r} is already in use")
+            raise _refused(call, f"the token {token!r} is already in use")
 
-    def _app(self, user_id: str, app_id: str) -> AppState:
+    def _app(self, user_id: str, app_id: str, call: str) -> AppState:
         app = self.store.app(user_id, app_id)
         if app is None:
-            raise ValueError(f"no app {user_id}/{app_id}: add_app() it first")
+            raise _refused(call, f"no app {user_id}/{app_id}: add_app() it first")
         return app
+
+
+def _refused(call: str, problem: str) -> seed.SeedError:
+    """The one seeding error: a seed document's problems and a refused `FakeClarifai.add_*` call are both a
+    `SeedError` (a ValueError) naming where: the document path, or the seeding call."""
+    return seed.SeedError(call, problem, "FakeClarifai")

@@ -19,13 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import groupby, islice
 from operator import attrgetter
-from typing import Any
 
 from clarifai_grpc.grpc.api import resources_pb2
-from clarifai_grpc.grpc.api.status import status_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
 
-from fake_clarifai.domain.assignment import PartitionPlan
-from fake_clarifai.errors import Code, describe
+from fake_clarifai.domain.review_policy import PENDING, POLICIES, ReviewPolicy
+from fake_clarifai.domain.work import NO_WORK, WorkSource
+from fake_clarifai.errors import status_of
 from fake_clarifai.ids import Clock, IdFactory, to_timestamp
 
 Predict = Callable[[resources_pb2.Input], Mapping[str, float]]
@@ -77,7 +77,6 @@ class Assignment:
     modified_at: float
 
 
-PENDING = Code.TASK_ASSIGNMENT_PENDING
 _ID, _INPUT_ID, _WORKER_AND_STATE = attrgetter("id"), attrgetter("input_id"), attrgetter("worker_id", "state")
 
 
@@ -103,8 +102,9 @@ class _CopyOnWrite:
 
 @dataclass(slots=True)
 class TaskState(_CopyOnWrite):
-    """A task's definition plus its runtime: assignments and their indexes, and the `plan` of a PARTITIONED
-    or FULL task (the dealt work not handed out yet: pending, but without assignment records until handed out).
+    """A task's definition plus its runtime: assignments and their indexes, and its `work` source
+    (domain/work.py: the plan of a PARTITIONED or FULL task, whose dealt work is pending but has no
+    assignment records until handed out; the pool of a DYNAMIC task; the model of an auto-annotation task).
 
     `clone()` shares the four assignment containers (`assignments`, `assignment_ids_by_*`) copy-on-write,
     so a snapshot or reset does not copy the assignments of tasks nobody touches: change those containers
@@ -123,11 +123,15 @@ class TaskState(_CopyOnWrite):
     consensus_labels: dict[str, frozenset[str]] = field(default_factory=dict)  # settled input -> agreed concepts
     # input -> how many workers hold it, where an overwrite that lowered workers_per_input kept more than that
     kept_beyond_wpi: dict[str, int] = field(default_factory=dict)
-    runtime: Any = None  # strategy state (the DYNAMIC pool): add_inputs(ids), remove_input(id), clone()
-    plan: PartitionPlan | None = None
+    work: WorkSource = NO_WORK  # where the work not handed out yet comes from, by the task's strategy
 
     def __post_init__(self) -> None:
         self._shared = False
+
+    @property
+    def review_policy(self) -> ReviewPolicy:
+        """The policy of the task's review strategy (domain/review_policy.py)."""
+        return POLICIES[self.task.review.strategy]
 
     def add(self, assignments: Iterable[Assignment]) -> None:
         """Index new assignments (callers make them with ids and times from the store).
@@ -161,9 +165,11 @@ class TaskState(_CopyOnWrite):
         now: float,
         kept: Mapping[str, Assignment] | None = None,
     ) -> list[Assignment]:
-        """Make `worker_id`'s pending assignments on `input_ids` (ids from `new_ids`, times `now`), in order,
+        """Make `worker_id`'s pending assignments on `input_ids`, just taken from the work source (ids from
+        `new_ids`; the time the source gives for `now`: planned work carries the time it was dealt), in order,
         and index them; an input in `kept` keeps that existing assignment instead."""
         kept = kept or {}
+        now = self.work.handed_at(now)
         input_ids = list(input_ids)
         fresh = iter(new_ids(sum(1 for i in input_ids if i not in kept)))
         task_id = self.task.id
@@ -171,25 +177,35 @@ class TaskState(_CopyOnWrite):
         self.add(made)
         return made
 
-    def hand_out_planned(
-        self,
-        worker_id: str,
-        input_ids: Iterable[str],
-        new_ids: Callable[[int], list[str]],
-        kept: Mapping[str, Assignment] | None = None,
+    def next_batch(
+        self, worker_id: str, limit: int, new_ids: Callable[[int], list[str]], now: float
     ) -> list[Assignment]:
-        """`hand_out` for inputs just taken from the plan: they carry the time the plan was dealt."""
-        assert self.plan is not None
-        return self.hand_out(worker_id, input_ids, new_ids, self.plan.made_at, kept)
+        """`worker_id`'s next batch of at most `limit`: its pending assignments, topped up by the work source."""
+        batch = [self.assignments[i] for i in self.ids_in_state(worker_id, PENDING, limit)]
+        more = self.work.top_up(worker_id, limit, len(batch))
+        return batch + self.hand_out(worker_id, more, new_ids, now) if more else batch
+
+    def claim_planned(
+        self, worker_id: str, input_id: str, new_ids: Callable[[int], list[str]], now: float
+    ) -> Assignment | None:
+        """Hand out `worker_id`'s planned work up to `input_id` (keeping the worker's queue in source order)
+        and return its assignment on `input_id`; None when `input_id` is not planned for `worker_id`."""
+        if not self.work.has(worker_id, input_id):
+            return None
+        return self.hand_out(worker_id, self.work.take_through(worker_id, input_id), new_ids, now)[-1]
 
     def pending_count(self, worker_id: str) -> int:
         """`worker_id`'s pending work: pending assignments plus planned inputs."""
-        planned = self.plan.left(worker_id) if self.plan is not None else 0
-        return len(self.assignment_ids_by_worker_state.get((worker_id, PENDING), ())) + planned
+        return len(self.assignment_ids_by_worker_state.get((worker_id, PENDING), ())) + self.work.left(worker_id)
 
     def planned_workers(self, input_id: str) -> list[str]:
         """The workers `input_id` is planned for but not handed to yet (their work on it is pending)."""
-        return self.plan.workers_of(input_id) if self.plan is not None else []
+        return self.work.workers_of(input_id)
+
+    def expected_labelers(self, input_id: str) -> int:
+        """How many workers will label `input_id` in the end (handed out, planned, or still to come)."""
+        handed = len(self.assignment_ids_by_input.get(input_id, ()))
+        return self.work.expected_labelers(handed, input_id, len(self.worker_user_ids))
 
     def workers_on(self, input_id: str) -> list[str]:
         """The workers with work on `input_id` in any state, handed out (in the order handed) or planned."""
@@ -197,14 +213,11 @@ class TaskState(_CopyOnWrite):
 
     def inputs_of(self, worker_id: str) -> list[str]:
         """The inputs `worker_id` has work on in any state, handed out (in the order handed) or planned."""
-        planned = self.plan.inputs_of(worker_id) if self.plan is not None else []
-        return [a.input_id for a in self.of_worker(worker_id)] + planned
+        return [a.input_id for a in self.of_worker(worker_id)] + self.work.inputs_of(worker_id)
 
     def is_assigned(self, worker_id: str, input_id: str) -> bool:
         """Whether `worker_id` has work on `input_id` in any state, handed out or planned."""
-        return any(a.worker_id == worker_id for a in self.of_input(input_id)) or (
-            self.plan is not None and self.plan.has(worker_id, input_id)
-        )
+        return any(a.worker_id == worker_id for a in self.of_input(input_id)) or self.work.has(worker_id, input_id)
 
     def holders(self) -> dict[str, frozenset[str]]:
         """Input -> the distinct workers with an assignment record on it (any state; planned work not included)."""
@@ -213,7 +226,8 @@ class TaskState(_CopyOnWrite):
 
     def drop_input(self, input_id: str) -> None:
         """`input_id` left the task (deleted from the app, or out of its source): every trace of work on it
-        goes, whatever its state: assignments, planned work, the DYNAMIC pool, review batches, consensus."""
+        goes, whatever its state: assignments, the work source (planned work, the DYNAMIC pool), review
+        batches, consensus."""
         gone = self.assignment_ids_by_input.get(input_id, ())
         for assignment_id in gone:
             self.remove(assignment_id)
@@ -221,16 +235,13 @@ class TaskState(_CopyOnWrite):
             self.review_batches = {r: tuple(i for i in ids if i not in gone) for r, ids in self.review_batches.items()}
         self.consensus_labels.pop(input_id, None)
         self.kept_beyond_wpi.pop(input_id, None)
-        if self.plan is not None:
-            self.plan.remove_input(input_id)
-        if self.runtime is not None:
-            self.runtime.remove_input(input_id)
+        self.work.remove_input(input_id)
 
     def set_status(self, code: int, now: float, details: str = "") -> None:
         """Replace the stored task with a copy in status `code` (the stored proto is never changed in place)."""
         task = resources_pb2.Task()
         task.CopyFrom(self.task)
-        task.status.CopyFrom(status_pb2.Status(code=code, description=describe(code), details=details))
+        task.status.CopyFrom(status_of(code, details))
         task.modified_at.CopyFrom(to_timestamp(now))
         self.task = task
 
@@ -280,8 +291,7 @@ class TaskState(_CopyOnWrite):
             review_batches=self.review_batches.copy(),
             consensus_labels=self.consensus_labels.copy(),
             kept_beyond_wpi=self.kept_beyond_wpi.copy(),
-            runtime=self.runtime.clone() if self.runtime is not None else None,
-            plan=self.plan.clone() if self.plan is not None else None,
+            work=self.work.clone(),
         )
         copy._shared = True
         return copy
@@ -320,14 +330,81 @@ class AppState:
     searches: dict[str, resources_pb2.Search] = field(default_factory=dict)  # saved searches by id
     public: bool = False  # readable by every user (Clarifai's community apps such as clarifai/main)
 
+    def is_member(self, user_id: str) -> bool:
+        """The owner or a collaborator."""
+        return user_id == self.app.user_id or user_id in self.collaborators
+
+    # -- writes: every record goes in and out through these, which keep every index true ----------------
+    def put_concept(self, concept: resources_pb2.Concept) -> None:
+        """Store a new or changed concept."""
+        self.concepts[concept.id] = concept
+
+    def add_inputs(self, inputs: Iterable[resources_pb2.Input]) -> None:
+        """Store new inputs (ids unused), in order. (Tasks hear of them through services/source_events.)"""
+        self.inputs.update((item.id, item) for item in inputs)
+
+    def replace_input(self, item: resources_pb2.Input) -> None:
+        """Store a changed copy of an existing input."""
+        self.inputs[item.id] = item
+
+    def remove_input(self, input_id: str) -> None:
+        """Delete an input that is in no dataset and has no annotation any more, with its hosted bytes."""
+        del self.inputs[input_id]
+        self.hosted_bytes.pop(input_id, None)
+
+    def put_hosted_bytes(self, input_id: str, data: bytes) -> None:
+        self.hosted_bytes[input_id] = data
+
+    def put_add_job(self, job: resources_pb2.InputsAddJob) -> None:
+        self.inputs_add_jobs[job.id] = job
+
+    def add_dataset_version(self, dataset_id: str, version: resources_pb2.DatasetVersion) -> None:
+        self.dataset_versions[dataset_id][version.id] = version
+
+    def add_dataset(self, dataset: resources_pb2.Dataset) -> None:
+        """Store a new, empty dataset."""
+        self.datasets[dataset.id] = dataset
+        self.dataset_members[dataset.id] = {}
+        self.dataset_versions[dataset.id] = {}
+
+    def replace_dataset(self, dataset: resources_pb2.Dataset) -> None:
+        self.datasets[dataset.id] = dataset
+
+    def remove_dataset(self, dataset_id: str) -> None:
+        """Delete a dataset that has no members any more, with its versions."""
+        del self.dataset_members[dataset_id], self.dataset_versions[dataset_id], self.datasets[dataset_id]
+
+    def add_members(self, dataset_id: str, input_ids: Iterable[str], created_at: Timestamp) -> list[str]:
+        """Make existing inputs members of an existing dataset; returns the ones that were not members yet,
+        in order (ones already in it keep their place)."""
+        members = self.dataset_members[dataset_id]
+        added = [input_id for input_id in dict.fromkeys(input_ids) if input_id not in members]
+        by_input = self.dataset_ids_by_input
+        for input_id in added:
+            members[input_id] = resources_pb2.DatasetInput(input=self.inputs[input_id], created_at=created_at)
+            by_input[input_id] = (*by_input.get(input_id, ()), dataset_id)
+        return added
+
+    def remove_members(self, dataset_id: str, input_ids: Iterable[str]) -> list[str]:
+        """Take inputs out of a dataset; returns the ones that were members, in order."""
+        members = self.dataset_members[dataset_id]
+        removed = [input_id for input_id in dict.fromkeys(input_ids) if members.pop(input_id, None) is not None]
+        for input_id in removed:
+            remaining = tuple(d for d in self.dataset_ids_by_input[input_id] if d != dataset_id)
+            if remaining:
+                self.dataset_ids_by_input[input_id] = remaining
+            else:
+                del self.dataset_ids_by_input[input_id]
+        return removed
+
     def add_annotations(self, annotations: Iterable[resources_pb2.Annotation]) -> None:
         """Store new annotations (ids unused, inputs existing) and index them by input and task."""
+        by_input, by_task = self.annotation_ids_by_input, self.annotation_ids_by_task
         for annotation in annotations:
             self.annotations[annotation.id] = annotation
-            by_input = self.annotation_ids_by_input
             by_input[annotation.input_id] = (*by_input.get(annotation.input_id, ()), annotation.id)
             if annotation.task_id:
-                self.annotation_ids_by_task.setdefault(annotation.task_id, {})[annotation.id] = None
+                by_task.setdefault(annotation.task_id, {})[annotation.id] = None
 
     def replace_annotation(self, annotation: resources_pb2.Annotation) -> None:
         """Store a changed copy of an existing annotation (same id, input and task: the indexes stay true)."""
@@ -351,6 +428,23 @@ class AppState:
                 del of_task[annotation.id]
                 if not of_task:
                     del self.annotation_ids_by_task[annotation.task_id]
+
+    def put_search(self, search: resources_pb2.Search) -> None:
+        self.searches[search.id] = search
+
+    def put_task(self, task: TaskState) -> None:
+        """Store a new task, or a task's new state (an overwrite)."""
+        self.tasks[task.task.id] = task
+
+    def remove_task(self, task_id: str) -> None:
+        """Delete a task; its annotations stay (they keep its id)."""
+        del self.tasks[task_id]
+
+    def put_model(self, model: FakeModel) -> None:
+        self.models[model.id] = model
+
+    def put_workflow(self, workflow: FakeWorkflow) -> None:
+        self.workflows[workflow.id] = workflow
 
     @property
     def user_id(self) -> str:
@@ -462,26 +556,3 @@ class Store:
             self.app_keys_by_member = snapshot.app_keys_by_member.copy()
             self.ids.set_state(snapshot.id_state)
 
-
-def new_input(
-    input_id: str,
-    *,
-    data: resources_pb2.Data | None = None,
-    url: str = "",
-    text: str = "",
-    metadata: Mapping[str, Any] | None = None,
-    created_at: float,
-) -> resources_pb2.Input:
-    """An input as stored: `data` (or url/text/metadata) by reference, nothing downloaded, INPUT_DOWNLOAD_SUCCESS."""
-    message = resources_pb2.Input(id=input_id, data=data)
-    if url:
-        message.data.image.url = url
-    if text:
-        message.data.text.raw = text
-    if metadata:
-        message.data.metadata.update(dict(metadata))
-    message.created_at.CopyFrom(to_timestamp(created_at))
-    message.modified_at.CopyFrom(message.created_at)
-    message.status.code = Code.INPUT_DOWNLOAD_SUCCESS
-    message.status.description = "Download complete"
-    return message

@@ -28,7 +28,7 @@ Whole worlds (inputs, datasets, a task, the team and its policies) and owner eve
 `fake_clarifai.scenarios`.
 
 Weights are floats because `partitioned_strategy_info.weights` is a `google.protobuf.Struct`, whose
-numbers are doubles. The share rule (SPEC §4): no worker may have more than `1/workers_per_input` of the
+numbers are doubles. The share rule (BEHAVIOUR.md §4): no worker may have more than `1/workers_per_input` of the
 total weight (0 workers per input meaning 1), since each input goes to that many distinct workers.
 """
 
@@ -37,13 +37,14 @@ from __future__ import annotations
 import math
 import operator
 import string
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from clarifai_grpc.grpc.api import resources_pb2
 from hypothesis import strategies as st
 
 from fake_clarifai.domain.assignment import WEIGHTS_FIELD, WORKERS_PER_INPUT_FIELD, effective_wpi
+from fake_clarifai.domain.review_policy import POLICIES
 
 __all__ = [
     "InvalidPartitionedConfig",
@@ -236,6 +237,21 @@ def task_workers(
     return worker
 
 
+def _manual_info(draw: st.DrawFn, review: resources_pb2.TaskReview) -> None:
+    review.manual_strategy_info.sample_percentage = draw(st.floats(0, 1))
+
+
+def _consensus_info(draw: st.DrawFn, review: resources_pb2.TaskReview) -> None:
+    review.consensus_strategy_info.approval_threshold_labelers = draw(st.integers(1, 3))
+
+
+# review strategy -> how to draw its valid strategy info (a strategy without a row takes none)
+_REVIEW_INFO: dict[int, Callable[[st.DrawFn, resources_pb2.TaskReview], None]] = {
+    resources_pb2.TaskReview.MANUAL: _manual_info,
+    resources_pb2.TaskReview.CONSENSUS: _consensus_info,
+}
+
+
 @st.composite
 def task_reviews(draw: st.DrawFn, reviewer_user_ids: Sequence[str] = ()) -> resources_pb2.TaskReview:
     """A valid `TaskReview`: NONE when `reviewer_user_ids` is empty; else NONE, MANUAL (sample_percentage in
@@ -243,20 +259,13 @@ def task_reviews(draw: st.DrawFn, reviewer_user_ids: Sequence[str] = ()) -> reso
     """
     if not reviewer_user_ids:
         return resources_pb2.TaskReview(strategy=resources_pb2.TaskReview.NONE)
-    strategy = draw(
-        st.sampled_from(
-            [resources_pb2.TaskReview.NONE, resources_pb2.TaskReview.MANUAL, resources_pb2.TaskReview.CONSENSUS]
-        )
-    )
-    review = resources_pb2.TaskReview(strategy=strategy)
-    if strategy == resources_pb2.TaskReview.NONE:
+    policy = draw(st.sampled_from([POLICIES[strategy] for strategy in sorted(POLICIES) if strategy]))
+    review = resources_pb2.TaskReview(strategy=policy.strategy)
+    if not policy.needs_reviewers:
         return review
     chosen = draw(st.lists(st.sampled_from(list(reviewer_user_ids)), min_size=1, unique=True))
     review.users.extend(resources_pb2.User(id=user_id) for user_id in chosen)
-    if strategy == resources_pb2.TaskReview.MANUAL:
-        review.manual_strategy_info.sample_percentage = draw(st.floats(0, 1))
-    else:
-        review.consensus_strategy_info.approval_threshold_labelers = draw(st.integers(1, 3))
+    _REVIEW_INFO[policy.strategy](draw, review)
     return review
 
 

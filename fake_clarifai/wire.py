@@ -1,6 +1,6 @@
 """The wire: `clarifai.api.V2` served with every method going through one wrapper.
 
-The wrapper takes the call's injected fault (`fake_clarifai.faults`), authenticates (SPEC §2), resolves
+The wrapper takes the call's injected fault (`fake_clarifai.faults`), authenticates (BEHAVIOUR.md §2), resolves
 the app, runs the handler under the store lock, maps `ApiError` to the response `status`, turns any other
 exception into `FAILURE` (never gRPC UNKNOWN), stamps `req_id`, and records the call in the journal.
 RPCs without a handler, and methods V2 does not have, answer gRPC UNIMPLEMENTED naming the method.

@@ -10,6 +10,7 @@ from clarifai_grpc.grpc.api import resources_pb2
 from clarifai_grpc.grpc.api.status import status_code_pb2
 
 from fake_clarifai import FakeClarifai
+from fake_clarifai.domain.work import WorkSource
 from fake_clarifai.store import Assignment, TaskState
 from fake_clarifai.wire import request_class
 
@@ -44,14 +45,16 @@ def outsider_is_refused(fake: FakeClarifai, stub: Any, method: str) -> None:
     assert_error(response, Code.CONN_KEY_INVALID, NO_ACCESS)
 
 
-class RecordingRuntime:
-    """A task `runtime` that records the source events it receives."""
+class RecordingRuntime(WorkSource):
+    """A task's work source that records the source events it receives."""
+
+    follows_source = True
 
     def __init__(self) -> None:
         self.added: list[list[str]] = []
         self.removed: list[str] = []
 
-    def add_inputs(self, input_ids: Any) -> None:
+    def inputs_joined(self, input_ids: Any, store: Any, app: Any, task: Any) -> None:
         self.added.append(list(input_ids))
 
     def remove_input(self, input_id: str) -> None:
@@ -74,7 +77,7 @@ def put_task(
     task = TaskState(
         task=resources_pb2.Task(id=task_id, input_source=source),
         worker_user_ids=frozenset(assigned.values()),
-        runtime=RecordingRuntime(),
+        work=RecordingRuntime(),
     )
     task.add(
         Assignment(f"{task_id}-{n}", task_id, input_id, worker, Code.TASK_ASSIGNMENT_PENDING, 0.0, 0.0)

@@ -1,5 +1,5 @@
 """Annotations over the wire: PostAnnotations, GetAnnotation, ListAnnotations, PatchAnnotations,
-DeleteAnnotation(s) (SPEC §3). The task rules for annotations with a `task_id` are tested with the tasks."""
+DeleteAnnotation(s) (BEHAVIOUR.md §3). The task rules for annotations with a `task_id` are tested with the tasks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Property tests of the pure assignment engine (SPEC §5): FULL, PARTITIONED and the DYNAMIC pool."""
+"""Property tests of the pure assignment engine (BEHAVIOUR.md §5): FULL, PARTITIONED and the DYNAMIC pool."""
 
 from __future__ import annotations
 

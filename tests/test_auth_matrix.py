@@ -1,4 +1,4 @@
-"""The auth matrix (SPEC §2): every emulated RPC × every kind of caller, with a valid request for owner/main.
+"""The auth matrix (BEHAVIOUR.md §2): every emulated RPC × every kind of caller, with a valid request for owner/main.
 
 Rejected callers get the §2 status and change nothing; the owner and a collaborator get SUCCESS on
 app-level RPCs (except the owner-only ones below); user-level RPCs (PostApps, ListApps) act only for the

@@ -1,4 +1,4 @@
-"""The pure auto-annotation filter (SPEC §7): threshold bounds, the data-type mask, statuses, rule order."""
+"""The pure auto-annotation filter (BEHAVIOUR.md §7): threshold bounds, the data-type mask, statuses, rule order."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Auto-annotation tasks through the wire (SPEC §7): the docs' example, bounds, data-type masks, statuses,
+"""Auto-annotation tasks through the wire (BEHAVIOUR.md §7): the docs' example, bounds, data-type masks, statuses,
 failing models, inputs that join the source later, and workflow workers."""
 
 from __future__ import annotations
@@ -360,8 +360,8 @@ def test_an_auto_annotation_task_leaves_the_state_consistent_and_dumpable(owner,
     owner.post_inputs(["new"], dataset_ids=[DATASET_ID])
 
     check_invariants(clarifai_fake)
-    runtime = clarifai_fake.dump_state()["apps"]["owner/main"]["tasks"][task.id]["runtime"]
-    assert runtime == {"store": "<ReferenceType>", "user_id": "owner", "app_id": "main", "task_id": task.id}
+    work = clarifai_fake.dump_state()["apps"]["owner/main"]["tasks"][task.id]["work"]
+    assert work == {}  # the work source holds no state (and no reference to the store)
 
 
 @pytest.mark.parametrize("kind", ["model", "workflow"])

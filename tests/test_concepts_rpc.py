@@ -1,4 +1,4 @@
-"""Concepts over the wire: PostConcepts, GetConcept, ListConcepts, PatchConcepts (SPEC §3)."""
+"""Concepts over the wire: PostConcepts, GetConcept, ListConcepts, PatchConcepts (BEHAVIOUR.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Concurrency (SPEC §5: DYNAMIC is race-free under concurrent callers): 16 client threads, each on its own
+"""Concurrency (BEHAVIOUR.md §5: DYNAMIC is race-free under concurrent callers): 16 client threads, each on its own
 channel, label one DYNAMIC task (5k inputs, 2 workers per input) through LABEL_START / LABEL_SUBMIT until
 it is exhausted. Two threads share each of the 8 workers, so they race for the same batches too."""
 

@@ -1,4 +1,4 @@
-"""The implementation-coverage table (SPEC §8): generated from the descriptors and routes, committed fresh."""
+"""The implementation-coverage table (BEHAVIOUR.md §8): generated from the descriptors and routes, committed fresh."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Datasets over the wire: Post/Get/List/Patch/DeleteDatasets and Post/List/DeleteDatasetInputs (SPEC §3)."""
+"""Datasets over the wire: Post/Get/List/Patch/DeleteDatasets and Post/List/DeleteDatasetInputs (BEHAVIOUR.md §3)."""
 
 from __future__ import annotations
 
@@ -178,7 +178,7 @@ def test_tasks_drawing_from_a_dataset_hear_of_its_new_members_only(clarifai_stub
     ok(add_inputs(clarifai_stub, "ds", "in-1", "in-2"))
     ok(add_inputs(clarifai_stub, "ds", "in-2", "in-3"))
     ok(add_inputs(clarifai_stub, "other", "in-4"))
-    assert task.runtime.added == [["in-1", "in-2"], ["in-3"]]
+    assert task.work.added == [["in-1", "in-2"], ["in-3"]]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Deterministic mode (SPEC §1, §8): a seed fixes every generated id, a manual clock every timestamp.
+"""Deterministic mode (BEHAVIOUR.md §1, §8): a seed fixes every generated id, a manual clock every timestamp.
 
 `req_id`s come from a separate generator, so reads, failed calls and retries never shift resource ids.
 """

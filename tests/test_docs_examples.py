@@ -126,7 +126,7 @@ def test_create_an_assigned_task(clarifai_stub, clarifai_fake):
     assert [u.id for u in created.review.users] == [REVIEWER_USER_ID]
     stored = clarifai_fake.store.app(USER_ID, APP_ID).tasks[created.id]
     assert stored.assignments == {}  # DYNAMIC: nothing is assigned at creation
-    assert stored.runtime.take(WORKER_USER_ID, 10) == ["docs-1", "docs-2"]
+    assert stored.work.take(WORKER_USER_ID, 10) == ["docs-1", "docs-2"]
 
 
 def test_create_a_task_with_consensus_review(clarifai_stub, clarifai_fake):

@@ -1,4 +1,4 @@
-"""DYNAMIC tasks through the wire (SPEC §5): LABEL_START batches from the live pool, end to end.
+"""DYNAMIC tasks through the wire (BEHAVIOUR.md §5): LABEL_START batches from the live pool, end to end.
 
 The property test drives a real channel with random sequences of LABEL_START, LABEL_SUBMIT and inputs
 added to the source, and checks every batch against a model of the rule: a fresh batch is the first (at

@@ -1,4 +1,4 @@
-"""Fault injection (SPEC §8): injected gRPC errors, Clarifai statuses and delays act before the handler."""
+"""Fault injection (BEHAVIOUR.md §8): injected gRPC errors, Clarifai statuses and delays act before the handler."""
 
 from __future__ import annotations
 

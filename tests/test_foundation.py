@@ -1,4 +1,4 @@
-"""The wire's contract (SPEC §1, §2): auth, errors, UNIMPLEMENTED, never UNKNOWN, reset between tests."""
+"""The wire's contract (BEHAVIOUR.md §1, §2): auth, errors, UNIMPLEMENTED, never UNKNOWN, reset between tests."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fuzzing every emulated RPC (SPEC §1): hypothesis builds requests from the request's descriptor — random
+"""Fuzzing every emulated RPC (BEHAVIOUR.md §1): hypothesis builds requests from the request's descriptor — random
 field values, ids of the wrong kind, huge and non-ASCII strings, unknown enum numbers — on their own or
 merged into a valid request. Every answer must be gRPC OK with a known Clarifai status that is not FAILURE
 (FAILURE means a handler raised), the server must still answer GetApp, and the state must pass

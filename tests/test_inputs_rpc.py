@@ -1,4 +1,4 @@
-"""Inputs over the wire: PostInputs, GetInput, ListInputs, GetInputCount, DeleteInput(s) (SPEC §3)."""
+"""Inputs over the wire: PostInputs, GetInput, ListInputs, GetInputCount, DeleteInput(s) (BEHAVIOUR.md §3)."""
 
 from __future__ import annotations
 
@@ -87,8 +87,8 @@ def test_tasks_hear_of_new_inputs_in_the_app_and_in_their_dataset(clarifai_stub,
     dataset = resources_pb2.TaskInputSource(type=resources_pb2.TaskInputSource.DATASET, id="ds-a")
     from_dataset = put_task(clarifai_fake, "t-ds", source=dataset)
     ok(post(clarifai_stub, image("in-1"), image("in-2", dataset_ids=["ds-a"])))
-    assert everything.runtime.added == [["in-1", "in-2"]]
-    assert from_dataset.runtime.added == [["in-2"]]
+    assert everything.work.added == [["in-1", "in-2"]]
+    assert from_dataset.work.added == [["in-2"]]
 
 
 def test_list_pages_by_creation_order_and_filters_by_ids_and_status(clarifai_stub):
@@ -193,7 +193,7 @@ def test_deleting_an_input_takes_its_memberships_annotations_and_pending_work_wi
     request = service_pb2.ListAnnotationsRequest(user_app_id=MAIN, task_id="t-all")
     assert list(ok(clarifai_stub.ListAnnotations(request, metadata=OWNER)).annotations) == [kept]
     assert [a.input_id for a in task.assignments.values()] == ["in-2"]
-    assert task.runtime.removed == ["in-1"]
+    assert task.work.removed == ["in-1"]
     assert ("in-1" in app.dataset_ids_by_input, "in-1" in app.annotation_ids_by_input) == (False, False)
 
 

@@ -79,14 +79,14 @@ def test_a_worker_holding_an_input_twice_is_named(fake: FakeClarifai) -> None:
 
 def test_planned_work_on_a_missing_input_or_also_handed_out_is_named(fake: FakeClarifai) -> None:
     task = fake.store.app("owner", "main").tasks["t-1"]
-    task.plan = PartitionPlan({"labeler-1": ["in-1", "in-2", "in-9"]}, ["in-1", "in-2", "in-9"], made_at=0.0)
+    task.work = PartitionPlan({"labeler-1": ["in-1", "in-2", "in-9"]}, ["in-1", "in-2", "in-9"], made_at=0.0)
     assert violations(fake.store) == [
         "app owner/main: task 't-1': plan of 'labeler-1': input 'in-9' does not exist",
         "app owner/main: task 't-1': plan of 'labeler-1': input 'in-1' is planned and handed out too",
         "app owner/main: task 't-1': input 'in-9' is not in the task's source, but the task still has work on it",
     ]
-    task.plan.take("labeler-1", 1)
-    task.plan.remove_input("in-9")
+    task.work.take("labeler-1", 1)
+    task.work.remove_input("in-9")
     assert violations(fake.store) == []
 
 
@@ -94,7 +94,7 @@ def test_an_input_dealt_again_after_its_worker_submitted_it_is_named(fake: FakeC
     """Issue 13's first bug: an overwrite planned a submitted input for a second worker at wpi 1."""
     task = fake.store.app("owner", "main").tasks["t-1"]
     task.replace(dataclasses.replace(task.assignments["a-1"], state=SUCCESS))
-    task.plan = PartitionPlan({"labeler-2": ["in-1", "in-2"]}, ["in-1", "in-2"], made_at=0.0)
+    task.work = PartitionPlan({"labeler-2": ["in-1", "in-2"]}, ["in-1", "in-2"], made_at=0.0)
     task.worker_user_ids = frozenset({"labeler-1", "labeler-2"})
     assert violations(fake.store) == [
         "app owner/main: task 't-1': input 'in-1' has 2 workers (labeler-1, labeler-2), more than workers_per_input 1"
@@ -118,8 +118,8 @@ def test_work_left_on_a_deleted_input_is_named(fake: FakeClarifai) -> None:
 
 def test_counts_that_disagree_with_the_records_are_named(fake: FakeClarifai) -> None:
     task = fake.store.app("owner", "main").tasks["t-1"]
-    task.plan = PartitionPlan({"labeler-1": ["in-2"]}, ["in-2"], made_at=0.0)
-    task.plan._left["labeler-1"] = 3  # a broken count
+    task.work = PartitionPlan({"labeler-1": ["in-2"]}, ["in-2"], made_at=0.0)
+    task.work._left["labeler-1"] = 3  # a broken count
     problems = violations(fake.store)
     assert "app owner/main: task 't-1': plan of 'labeler-1': counts 3 inputs left but lists 1" in problems
     assert (

@@ -1,4 +1,4 @@
-"""The journal (SPEC §8): every call, with its request, outcome, caller and time; filters and assertions."""
+"""The journal (BEHAVIOUR.md §8): every call, with its request, outcome, caller and time; filters and assertions."""
 
 from __future__ import annotations
 

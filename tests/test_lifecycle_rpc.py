@@ -1,6 +1,6 @@
-"""The labeling and review lifecycle through the wire (SPEC §6): a walkthrough per review strategy, with the
+"""The labeling and review lifecycle through the wire (BEHAVIOUR.md §6): a walkthrough per review strategy, with the
 assignment states, the task annotations' states and both counts checked after every step, and the
-illegal transitions refused with the SPEC's codes and nothing changed."""
+illegal transitions refused with the codes of docs/BEHAVIOUR.md and nothing changed."""
 
 from __future__ import annotations
 

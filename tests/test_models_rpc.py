@@ -1,4 +1,4 @@
-"""Seeded models and workflows over the wire: GetModel, ListModels, GetWorkflow (SPEC §3)."""
+"""Seeded models and workflows over the wire: GetModel, ListModels, GetWorkflow (BEHAVIOUR.md §3)."""
 
 from __future__ import annotations
 

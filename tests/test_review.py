@@ -1,4 +1,4 @@
-"""The pure lifecycle rules (SPEC §6): transitions, MANUAL sampling, CONSENSUS settlement, counts."""
+"""The pure lifecycle rules (BEHAVIOUR.md §6): transitions, MANUAL sampling, CONSENSUS settlement, counts."""
 
 from __future__ import annotations
 

@@ -215,7 +215,7 @@ def test_a_saved_search_task_draws_the_inputs_the_search_selects(clarifai_stub, 
     ok(clarifai_stub.PostInputs(service_pb2.PostInputsRequest(user_app_id=MAIN, inputs=later), metadata=OWNER))
     start = service_pb2.PutTaskAssignmentsRequest(user_app_id=MAIN, task_id=created.id, action=service_pb2.LABEL_START)
     batch = ok(clarifai_stub.PutTaskAssignments(start, metadata=clarifai_fake.metadata("labeler-1-pat")))
-    # PARTITIONED keeps what creation dealt; DYNAMIC also draws matching inputs added later [SPEC §5, policy]
+    # PARTITIONED keeps what creation dealt; DYNAMIC also draws matching inputs added later [BEHAVIOUR.md §5, policy]
     expected = ["img-wet"] if strategy == r.TaskWorker.PARTITIONED else ["img-wet", "img-wet-2"]
     assert [a.input.id for a in batch.task_assignments] == expected
     check_invariants(clarifai_fake)

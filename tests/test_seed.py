@@ -90,6 +90,17 @@ def test_unreadable_and_non_json_files(tmp_path: Path) -> None:
         FakeClarifai().load_seed(bad)
 
 
+def test_a_refused_seeding_call_is_a_seed_error_naming_the_call() -> None:
+    fake = FakeClarifai()
+    fake.load_seed(DEFAULT_SEED)
+    before = fake.dump_state()
+    with pytest.raises(SeedError) as raised:
+        fake.add_input("owner", "nowhere", "in-1")
+    assert (raised.value.path, raised.value.problem) == ("add_input", "no app owner/nowhere: add_app() it first")
+    assert str(raised.value) == "FakeClarifai: add_input: no app owner/nowhere: add_app() it first"
+    assert fake.dump_state() == before
+
+
 def test_python_seeding_api_and_default_seed() -> None:
     fake = FakeClarifai()
     fake.load_seed(DEFAULT_SEED)

@@ -1,4 +1,4 @@
-"""snapshot()/restore() and dump_state() (SPEC §8): restoring after heavy mutation gives back exactly the
+"""snapshot()/restore() and dump_state() (BEHAVIOUR.md §8): restoring after heavy mutation gives back exactly the
 snapshot — every app, input, dataset, annotation, task, assignment, index and the id generator's position."""
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ def test_dump_state_is_plain_data_of_the_whole_store(session):
     (task,) = main["tasks"].values()
     assert task["task"]["worker"]["strategy"] == "DYNAMIC"
     assert task["worker_user_ids"] == ["labeler-1", "labeler-2", "labeler-3"]
-    assert task["runtime"]["wpi"] == 1
+    assert task["work"]["wpi"] == 1
 
 
 def test_restore_leaves_the_clock_journal_and_faults_alone(session):

@@ -1,4 +1,4 @@
-"""GetTaskInputCount / GetTaskAnnotationCount through the wire (SPEC §4): one entry per worker with all five
+"""GetTaskInputCount / GetTaskAnnotationCount through the wire (BEHAVIOUR.md §4): one entry per worker with all five
 counts, the OR'ed worker filters, model workers, and who may ask. (The counts after each lifecycle step are
 checked in test_lifecycle_rpc.py.)"""
 

@@ -1,6 +1,6 @@
-"""PostTasks validation (SPEC §4): one test per rule — status code, details, and nothing stored.
+"""PostTasks validation (BEHAVIOUR.md §4): one test per rule — status code, details, and nothing stored.
 
-Also the normalization of deprecated aliases (SPEC §1), as a property of the pure validator.
+Also the normalization of deprecated aliases (BEHAVIOUR.md §1), as a property of the pure validator.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The task RPCs over the wire (SPEC §4, §5 at creation): PostTasks, GetTask, ListTasks, PatchTasks, DeleteTasks."""
+"""The task RPCs over the wire (BEHAVIOUR.md §4, §5 at creation): PostTasks, GetTask, ListTasks, PatchTasks,
+DeleteTasks."""
 
 from __future__ import annotations
 
@@ -88,9 +89,8 @@ def state_of(fake: FakeClarifai, task_id: str) -> TaskState:
     """The task's state with all of its planned work handed out, so that every assignment record exists
     (PARTITIONED and FULL tasks make them only as LABEL_START hands the work out)."""
     state = fake.store.app("owner", "main").tasks[task_id]
-    if state.plan is not None:
-        for worker in sorted(state.worker_user_ids):
-            state.hand_out_planned(worker, state.plan.take_all(worker), fake.store.ids.new_ids)
+    for worker in sorted(state.worker_user_ids):
+        state.hand_out(worker, state.work.take_all(worker), fake.store.ids.new_ids, fake.store.clock.now())
     return state
 
 
@@ -238,7 +238,7 @@ def test_dynamic_assigns_nothing_at_creation_and_pools_the_source_in_order(clari
     (created,) = post(clarifai_stub, task("DYNAMIC", input_source=source))
     state = state_of(clarifai_fake, created.id)
     assert state.assignments == {}
-    assert state.runtime.take("labeler-1", 10) == ["in-3", "in-1"]
+    assert state.work.take("labeler-1", 10) == ["in-3", "in-1"]
 
 
 def test_an_auto_annotation_task_is_stored_with_its_model_worker_and_no_human_work(clarifai_stub, clarifai_fake):
@@ -460,7 +460,7 @@ def test_overwrite_of_a_dynamic_task_returns_dropped_batches_to_the_pool(clarifa
     state = state_of(clarifai_fake, "t")
     app = clarifai_fake.store.app("owner", "main")
     for worker in ("labeler-2", "labeler-1"):  # what LABEL_START does: one input each
-        (input_id,) = state.runtime.take(worker, 1)
+        (input_id,) = state.work.take(worker, 1)
         state.add([Assignment(f"{worker}-a", "t", input_id, worker, PENDING, START, START)])
     set_state(state, "labeler-1", "in-1", Code.TASK_ASSIGNMENT_SUCCESS)
     ok(
@@ -470,8 +470,8 @@ def test_overwrite_of_a_dynamic_task_returns_dropped_batches_to_the_pool(clarifa
     )
     after = app.tasks["t"]
     assert inputs_by_worker(after) == {"labeler-1": ["in-1"]}  # labeler-2's pending batch is dropped
-    assert after.runtime.take("labeler-3", 10) == ["in-3"]  # ... and its input is handed out again
-    assert after.runtime.take("labeler-1", 10) == []
+    assert after.work.take("labeler-3", 10) == ["in-3"]  # ... and its input is handed out again
+    assert after.work.take("labeler-1", 10) == []
 
 
 def test_merge_changes_only_the_status(clarifai_stub, clarifai_fake):
@@ -608,3 +608,24 @@ def test_a_refused_delete_deletes_nothing(clarifai_stub, clarifai_fake, ids, cod
         response = clarifai_stub.DeleteTasks(service_pb2.DeleteTasksRequest(user_app_id=MAIN, ids=ids), metadata=OWNER)
     assert_error(response, code, details)
     assert listed(clarifai_stub) == ["t"]
+
+
+# -- an empty task id: one answer everywhere (issue 14) -----------------------------------------------------
+@pytest.mark.parametrize(
+    ("method", "request_message", "field"),
+    [
+        ("GetTask", service_pb2.GetTaskRequest(user_app_id=MAIN), "task_id"),
+        ("DeleteTasks", service_pb2.DeleteTasksRequest(user_app_id=MAIN, ids=["t", ""]), "ids[1]"),
+        ("PutTaskAssignments", service_pb2.PutTaskAssignmentsRequest(user_app_id=MAIN, action=1), "task_id"),
+        ("ListNextTaskAssignments", service_pb2.ListNextTaskAssignmentsRequest(user_app_id=MAIN), "task_id"),
+        ("GetTaskInputCount", service_pb2.GetTaskCountRequest(user_app_id=MAIN), "task_id"),
+        ("GetTaskAnnotationCount", service_pb2.GetTaskCountRequest(user_app_id=MAIN), "task_id"),
+    ],
+)
+def test_an_empty_task_id_is_an_invalid_request_in_every_task_rpc(
+    clarifai_stub, clarifai_fake, method, request_message, field
+):
+    post(clarifai_stub, task(id="t"))
+    with unchanged(clarifai_fake):
+        response = getattr(clarifai_stub, method)(request_message, metadata=OWNER)
+    assert_error(response, Code.CONN_INVALID_REQUEST, f"{field} is empty: name a task of the app")

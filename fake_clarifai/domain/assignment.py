@@ -1,7 +1,7 @@
-"""Which worker labels which input: the pure engine behind SPEC §5 (no gRPC, no store).
+"""Which worker labels which input: the pure engine behind BEHAVIOUR.md §5 (no gRPC, no store).
 
 - FULL: `assign_full` gives every worker every input.
-- PARTITIONED: `validate_partitioned` checks a configuration (SPEC §4), `partition_quotas` apportions the
+- PARTITIONED: `validate_partitioned` checks a configuration (BEHAVIOUR.md §4), `partition_quotas` apportions the
   `n·wpi` slots by largest remainder, and `assign_partitioned` deals the inputs so that every input goes
   to exactly `wpi` distinct workers and every worker gets exactly its quota.
 - PARTITIONED / FULL: a `PartitionPlan` keeps the dealt work not yet handed out, per worker in source order.
@@ -20,6 +20,12 @@ import math
 from bisect import bisect_left
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from fake_clarifai.domain.work import WorkSource
+
+if TYPE_CHECKING:
+    from fake_clarifai.store import AppState, Store, TaskState
 
 WEIGHTS_FIELD = "worker.partitioned_strategy_info.weights"
 
@@ -279,7 +285,7 @@ def assign_full(input_ids: Sequence[str], workers: Sequence[str], held: Held | N
     return {worker: [i for i in input_ids if worker not in held.get(i, ())] for worker in workers}
 
 
-class PartitionPlan:
+class PartitionPlan(WorkSource):
     """The dealt work of a PARTITIONED or FULL task that no worker was handed yet: per worker, its input ids
     in source order past a cursor. The task's assignment records are made only when work is handed out, so
     a task over 100k inputs does not create 300k records up front.
@@ -347,6 +353,13 @@ class PartitionPlan:
         """Hand `worker` all of its remaining inputs."""
         return self.take(worker, self.left(worker))
 
+    def top_up(self, worker: str, limit: int, pending: int) -> list[str]:
+        """A batch is topped up from the plan while the worker's pending assignments are fewer than `limit`."""
+        return self.take(worker, limit - pending) if pending < limit else []
+
+    def handed_at(self, now: float) -> float:
+        return self.made_at
+
     def remove_input(self, input_id: str) -> None:
         """Never hand `input_id` out (an unknown, handed out or already removed id is a no-op)."""
         for worker in self.workers_of(input_id):
@@ -380,7 +393,7 @@ class PartitionPlan:
         return index if index < len(ids) and ids[index] == input_id else None
 
 
-class DynamicPool:
+class DynamicPool(WorkSource):
     """The DYNAMIC strategy's live pool: hands inputs out on demand, never to more than `wpi` workers.
 
     Inputs keep the order they were added in (the source order). An input is *open* while fewer than `wpi`
@@ -485,6 +498,19 @@ class DynamicPool:
             position += 1
         self._cursor[worker] = position
         return batch
+
+    follows_source = True
+
+    def top_up(self, worker: str, limit: int, pending: int) -> list[str]:
+        """New inputs from the pool only when the worker has no pending work left."""
+        return [] if pending else self.take(worker, limit)
+
+    def inputs_joined(self, input_ids: Sequence[str], store: Store, app: AppState, task: TaskState) -> None:
+        self.add_inputs(input_ids)
+
+    def expected_labelers(self, handed: int, input_id: str, workers: int) -> int:
+        """The pool hands each input to `wpi` workers, or to all of them when there are fewer."""
+        return max(handed, min(self.wpi, workers))
 
     def handed(self, input_id: str) -> int:
         """How many workers have had `input_id` (0 for an id the pool does not hold)."""

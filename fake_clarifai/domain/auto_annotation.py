@@ -1,4 +1,4 @@
-"""Auto-annotation filtering (SPEC §7): which of a model's predictions become annotations, with which status.
+"""Auto-annotation filtering (BEHAVIOUR.md §7): which of a model's predictions become annotations, with which status.
 
 A task's TaskConcepts are read into `ConceptRule`s; `annotations_for(predictions, rules)` turns one input's
 predictions `{concept_id: score}` into the annotations to write. The fake's models predict image-level

@@ -1,4 +1,4 @@
-"""SPEC §6: the labeling and review lifecycle as pure functions of states and labels.
+"""BEHAVIOUR.md §6: the labeling and review lifecycle as pure functions of states and labels.
 
 An assignment starts `TASK_ASSIGNMENT_PENDING`. LABEL_SUBMIT moves it by the task's review strategy:
 NONE → SUCCESS, MANUAL → AWAITING_REVIEW (or SUCCESS when the sample skips it), CONSENSUS →
@@ -11,24 +11,26 @@ accepts the agreeing labelers' annotations and denies the others.
 from __future__ import annotations
 
 import enum
-import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from clarifai_grpc.grpc.api import resources_pb2
 
+from fake_clarifai.domain.review_policy import (  # the assignment states, defined once, re-exported here
+    AWAITING_CONSENSUS_REVIEW as AWAITING_CONSENSUS_REVIEW,
+)
+from fake_clarifai.domain.review_policy import AWAITING_REVIEW as AWAITING_REVIEW
+from fake_clarifai.domain.review_policy import PENDING as PENDING
+from fake_clarifai.domain.review_policy import POLICIES
+from fake_clarifai.domain.review_policy import REJECTED as REJECTED
+from fake_clarifai.domain.review_policy import SUCCESS as SUCCESS
+from fake_clarifai.domain.review_policy import sampled_for_review as sampled_for_review
 from fake_clarifai.errors import Code
 
 NONE = resources_pb2.TaskReview.NONE
 MANUAL = resources_pb2.TaskReview.MANUAL
 CONSENSUS = resources_pb2.TaskReview.CONSENSUS
-
-PENDING = Code.TASK_ASSIGNMENT_PENDING
-AWAITING_REVIEW = Code.TASK_ASSIGNMENT_AWAITING_REVIEW
-AWAITING_CONSENSUS_REVIEW = Code.TASK_ASSIGNMENT_AWAITING_CONSENSUS_REVIEW
-SUCCESS = Code.TASK_ASSIGNMENT_SUCCESS
-REJECTED = Code.TASK_ASSIGNMENT_REJECTED
 
 ANNOTATION_STATE: dict[int, int] = {
     PENDING: Code.ANNOTATION_PENDING,
@@ -55,29 +57,12 @@ class IllegalTransition(Exception):
         self.state = state
 
 
-def sampled_for_review(task_id: str, assignment_id: str, sample_percentage: float) -> bool:
-    """MANUAL sampling: whether this assignment needs a reviewer.
-
-    A pure function: the first 8 bytes of sha256("<task id>/<assignment id>") read as a fraction of 2**64
-    are compared with `sample_percentage`, so a fraction p of assignments is sampled, the same ones on every
-    run with the same ids (ids are deterministic under an id seed), and raising p only adds to the sample.
-    p <= 0 (unset) or p >= 1 means every assignment is reviewed.
-    """
-    if not 0 < sample_percentage < 1:
-        return True
-    digest = hashlib.sha256(f"{task_id}/{assignment_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") < sample_percentage * 2**64
-
-
 def submit(state: int, strategy: int, sampled: bool) -> int:
-    """The state LABEL_SUBMIT gives a PENDING assignment under review `strategy` (NOT_SET means NONE)."""
+    """The state LABEL_SUBMIT gives a PENDING assignment under review `strategy` (NOT_SET means NONE), by its
+    policy (`review_policy.POLICIES`)."""
     if state != PENDING:
         raise IllegalTransition(state, PENDING)
-    if strategy == CONSENSUS:
-        return AWAITING_CONSENSUS_REVIEW
-    if strategy == MANUAL and sampled:
-        return AWAITING_REVIEW
-    return SUCCESS
+    return POLICIES[strategy].submitted(sampled)
 
 
 def decide(state: int, decision: Decision) -> int:

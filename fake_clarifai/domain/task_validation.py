@@ -1,4 +1,4 @@
-"""A Task definition checked and normalized (SPEC §1 aliases, §4 validation, §7 worker rules).
+"""A Task definition checked and normalized (BEHAVIOUR.md §1 aliases, §4 validation, §7 worker rules).
 
 Pure: no gRPC, no store. The caller says what exists in the app (`AppFacts`, the store's own dicts
 will do) and where the task sits in the request (`tasks[0]`), so that every error names the field and
@@ -19,6 +19,7 @@ from clarifai_grpc.grpc.api import resources_pb2
 from google.protobuf import json_format
 
 from fake_clarifai.domain.assignment import NO_VALUE, AssignmentConfigError, validate_partitioned
+from fake_clarifai.domain.review_policy import policy_of
 from fake_clarifai.errors import ApiError, Code, invalid
 
 Task = resources_pb2.Task
@@ -53,11 +54,14 @@ class AppFacts:
 
 @dataclass(frozen=True, slots=True)
 class ValidTask:
-    """A checked task: its normalized copy and who takes part in it, in the order the task lists them."""
+    """A checked task: its normalized copy, who takes part in it (in the order the task lists them) and, for
+    a WEIGHTED PARTITIONED task, the checked weights as floats in worker order (None: EVENLY, or not
+    PARTITIONED). The store takes these as they are: nothing is checked or parsed twice."""
 
     task: resources_pb2.Task
     worker_user_ids: tuple[str, ...]
     reviewer_user_ids: tuple[str, ...]
+    weights: dict[str, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +74,7 @@ class _Named:
 
 
 def is_auto_annotation(task: resources_pb2.Task) -> bool:
-    """Auto-annotation tasks are the ones of type TYPE_NOT_SET (SPEC §7)."""
+    """Auto-annotation tasks are the ones of type TYPE_NOT_SET (BEHAVIOUR.md §7)."""
     return task.type == Task.TYPE_NOT_SET
 
 
@@ -106,7 +110,7 @@ def check_task_status(status_code: int, where: str) -> None:
 def validate_task(task: resources_pb2.Task, facts: AppFacts, where: str) -> ValidTask:
     """Check `task` (called `where` in errors) against `facts`; return its normalized form.
 
-    Raises `ApiError`: CONN_INVALID_REQUEST for every rule of SPEC §4, CONN_DOES_NOT_EXIST for an unknown
+    Raises `ApiError`: CONN_INVALID_REQUEST for every rule of BEHAVIOUR.md §4, CONN_DOES_NOT_EXIST for an unknown
     model, model version or workflow, TASK_NOT_IMPLEMENTED for a SAVED_SEARCH source.
     """
     if task.type not in Task.TaskType.values():
@@ -116,18 +120,19 @@ def validate_task(task: resources_pb2.Task, facts: AppFacts, where: str) -> Vali
     if is_auto_annotation(task):
         _check_auto_worker(task.worker, workers, facts, where)
         human_ids: tuple[str, ...] = ()
+        weights = None
     else:
-        human_ids = _check_human_workers(task, workers, facts, where)
+        human_ids, weights = _check_human_workers(task, workers, facts, where)
     reviewer_ids = _check_users(_named_reviewers(task.review, f"{where}.review"), facts)
     _check_review(task.review, reviewer_ids, f"{where}.review")
     _check_concepts(task, facts, where)
     _check_source(task.input_source, facts, f"{where}.input_source")
     normalized = _normalized(task, [named.worker for named in workers], reviewer_ids)
-    return ValidTask(task=normalized, worker_user_ids=human_ids, reviewer_user_ids=reviewer_ids)
+    return ValidTask(task=normalized, worker_user_ids=human_ids, reviewer_user_ids=reviewer_ids, weights=weights)
 
 
 def _named_workers(worker: resources_pb2.TaskWorker, where: str) -> list[_Named]:
-    """The worker list from `workers`, else the deprecated `users`, else `user_ids` (SPEC §1)."""
+    """The worker list from `workers`, else the deprecated `users`, else `user_ids` (BEHAVIOUR.md §1)."""
     if worker.workers:
         return [
             _Named(f"{where}.workers[{i}]", f"{where}.workers[{i}].user.id", w) for i, w in enumerate(worker.workers)
@@ -144,7 +149,7 @@ def _named_workers(worker: resources_pb2.TaskWorker, where: str) -> list[_Named]
 
 
 def _named_reviewers(review: resources_pb2.TaskReview, where: str) -> list[tuple[str, str]]:
-    """(field, user id) of each reviewer from `users`, else the deprecated `user_ids` (SPEC §1)."""
+    """(field, user id) of each reviewer from `users`, else the deprecated `user_ids` (BEHAVIOUR.md §1)."""
     if review.users:
         return [(f"{where}.users[{i}].id", user.id) for i, user in enumerate(review.users)]
     return [(f"{where}.user_ids[{i}]", user_id) for i, user_id in enumerate(review.user_ids)]
@@ -166,7 +171,9 @@ def _check_users(named: Sequence[tuple[str, str]], facts: AppFacts) -> tuple[str
 
 def _check_human_workers(
     task: resources_pb2.Task, workers: Sequence[_Named], facts: AppFacts, where: str
-) -> tuple[str, ...]:
+) -> tuple[tuple[str, ...], dict[str, float] | None]:
+    """The human workers' user ids in task order, and the PARTITIONED weights checked (None: EVENLY or
+    not PARTITIONED)."""
     worker = task.worker
     task_type = Task.TaskType.Name(task.type)
     if worker.strategy not in HUMAN_STRATEGIES:
@@ -192,13 +199,13 @@ def _check_human_workers(
         and info.type not in PartitionInfo.TaskWorkerPartitionedStrategy.values()
     ):
         raise invalid(f"{where}.worker.partitioned_strategy_info.type {info.type} is not EVENLY or WEIGHTED")
-    if worker.strategy != TaskWorker.FULL:
-        weights = partition_weights(task) if worker.strategy == TaskWorker.PARTITIONED else None
-        try:
-            validate_partitioned(ids, info.workers_per_input, weights)
-        except AssignmentConfigError as error:
-            raise invalid(f"{where}.{error}") from error
-    return ids
+    if worker.strategy == TaskWorker.FULL:
+        return ids, None
+    weights = partition_weights(task) if worker.strategy == TaskWorker.PARTITIONED else None
+    try:
+        return ids, validate_partitioned(ids, info.workers_per_input, weights)
+    except AssignmentConfigError as error:
+        raise invalid(f"{where}.{error}") from error
 
 
 def _check_auto_worker(
@@ -250,43 +257,13 @@ def _check_auto_worker(
         )
 
 
-MAX_THRESHOLD = 2**31 - 1  # [policy] uint32 on the wire; a count of labelers beyond int32 is a client's bug
-
-
 def _check_review(review: resources_pb2.TaskReview, reviewers: Sequence[str], where: str) -> None:
-    strategy = review.strategy
-    if strategy not in TaskReview.TaskReviewStrategy.values():
-        raise invalid(f"{where}.strategy {strategy} is not a review strategy: use NONE, MANUAL or CONSENSUS")
-    if strategy in (TaskReview.MANUAL, TaskReview.CONSENSUS) and not reviewers:
-        name = TaskReview.TaskReviewStrategy.Name(strategy)
-        raise invalid(f"{where}.users is empty: review strategy {name} needs at least one reviewer")
-    if strategy == TaskReview.MANUAL:
-        sample = review.manual_strategy_info.sample_percentage
-        if not 0 <= sample <= 1:
-            raise invalid(f"{where}.manual_strategy_info.sample_percentage {sample:g} is outside [0, 1]")
-    if strategy == TaskReview.CONSENSUS:
-        info = review.consensus_strategy_info
-        for name in ("approval_threshold_labelers", "approval_threshold"):
-            if getattr(info, name) > MAX_THRESHOLD:
-                raise invalid(
-                    f"{where}.consensus_strategy_info.{name} {getattr(info, name)} is out of range: "
-                    f"a number of labelers is at most {MAX_THRESHOLD}"
-                )
-        threshold = info.approval_threshold_labelers or info.approval_threshold
-        if threshold < 1:
-            raise invalid(
-                f"{where}.consensus_strategy_info.approval_threshold_labelers is {info.approval_threshold_labelers} "
-                f"(approval_threshold {info.approval_threshold}): CONSENSUS needs an approval threshold of at least 1"
-            )
-        if info.approval_threshold_reviewers not in (-1, 0, 1):
-            raise invalid(
-                f"{where}.consensus_strategy_info.approval_threshold_reviewers {info.approval_threshold_reviewers} "
-                "is not allowed: use 0, 1 or -1"
-            )
+    """The review strategy's own rules (domain/review_policy.py)."""
+    policy_of(review, where).validate(review, reviewers, where)
 
 
 def _check_concepts(task: resources_pb2.Task, facts: AppFacts, where: str) -> None:
-    """Concepts must exist in the app; `concept_ids` counts only when `concepts` is empty (SPEC §1)."""
+    """Concepts must exist in the app; `concept_ids` counts only when `concepts` is empty (BEHAVIOUR.md §1)."""
     if task.concepts:
         named = [(f"{where}.concepts[{i}].concept.id", c.concept.id) for i, c in enumerate(task.concepts)]
     else:

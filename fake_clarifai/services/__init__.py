@@ -1,6 +1,6 @@
 """The registry of emulated RPCs. Each module in this package registers its handlers with `@rpc`.
 
-A handler is `handler(ctx: CallContext, request) -> response`: it reads like the SPEC row it
+A handler is `handler(ctx: CallContext, request) -> response`: it reads like the docs/BEHAVIOUR.md rule it
 implements, raises `ApiError` for any invalid request before it changes anything, and returns the
 response message without a status (the wire fills in SUCCESS, `req_id` and error mapping).
 """
@@ -32,7 +32,7 @@ class Route:
 
     `scope`: "app" RPCs act inside `user_app_id`'s app; "user" RPCs (PostApps, ListApps) act for a user.
     `grant`: for app RPCs, `grant(app, user_id, request)` says whether a caller who is neither owner nor
-    collaborator may still make this call (a task's workers and reviewers, SPEC §2).
+    collaborator may still make this call (a task's workers and reviewers, BEHAVIOUR.md §2).
     """
 
     name: str

@@ -1,4 +1,5 @@
-"""Annotations (SPEC §3): PostAnnotations, GetAnnotation, ListAnnotations, PatchAnnotations, DeleteAnnotation(s).
+"""Annotations (BEHAVIOUR.md §3): PostAnnotations, GetAnnotation, ListAnnotations, PatchAnnotations,
+DeleteAnnotation(s).
 
 An annotation belongs to an input and to the user who posted it. Indexes kept beside `app.annotations`:
 `annotation_ids_by_input` (tuples) and `annotation_ids_by_task` (ordered id dicts), both in creation order; every
@@ -16,7 +17,6 @@ from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from fake_clarifai.auth import is_member
 from fake_clarifai.context import CallContext
 from fake_clarifai.domain.annotation_rules import (
     annotation_workers,
@@ -27,7 +27,7 @@ from fake_clarifai.domain.annotation_rules import (
     supported_worker_fields,
     worker_key,
 )
-from fake_clarifai.errors import ApiError, Code, describe, invalid, not_found
+from fake_clarifai.errors import ApiError, Code, invalid, not_found, status_of
 from fake_clarifai.services import rpc, task_work
 from fake_clarifai.services.batch import patched, require_action, require_existing_ids, require_id, require_new_ids
 from fake_clarifai.services.pagination import paginate
@@ -49,7 +49,7 @@ def new_annotation(
     annotation.ClearField("worker")
     annotation.worker.user.id = author
     annotation.trusted = True
-    annotation.status.CopyFrom(status(requested.status.code or Code.ANNOTATION_SUCCESS))
+    annotation.status.CopyFrom(status_of(requested.status.code or Code.ANNOTATION_SUCCESS))
     annotation.created_at.CopyFrom(created_at)
     annotation.modified_at.CopyFrom(created_at)
     return annotation
@@ -75,9 +75,6 @@ def input_level_annotations(ctx: CallContext, inputs: Iterable[resources_pb2.Inp
         for item in labelled
     ]
 
-
-def status(code: int) -> status_pb2.Status:
-    return status_pb2.Status(code=code, description=describe(code))
 
 
 def existing_annotation(app: AppState, annotation_id: str, input_id: str, field: str) -> resources_pb2.Annotation:
@@ -123,7 +120,7 @@ def attributed_author(ctx: CallContext, requested: resources_pb2.Annotation, fie
             Code.TASK_PERMISSION_DENIED,
             f"{field}.user_id '{user_id}': a task annotation is by the labeler who posts it: leave it empty",
         )
-    if not is_member(app, user_id):
+    if not app.is_member(user_id):
         raise ApiError(
             INVALID,
             f"{field}.user_id '{user_id}' is not the owner or a collaborator of app '{app.user_id}/{app.app_id}'",
@@ -213,7 +210,7 @@ def changed_annotation(
     ("update annotation status" merges a new status)]."""
     result = edited_annotation(stored, change, action)
     if action != "remove" and change.status.code:
-        result.status.CopyFrom(status(settable_status(change.status.code, f"{field}.status.code")))
+        result.status.CopyFrom(status_of(settable_status(change.status.code, f"{field}.status.code")))
     return result
 
 
@@ -322,7 +319,7 @@ def patch_annotations_status(
     modified_at = ctx.timestamp()
     for stored in chosen:
         changed = copy.deepcopy(stored)
-        changed.status.CopyFrom(status(code))
+        changed.status.CopyFrom(status_of(code))
         changed.modified_at.CopyFrom(modified_at)
         app.replace_annotation(changed)
     user_ids = list(dict.fromkeys(a.user_id for a in chosen if a.user_id))

@@ -1,4 +1,4 @@
-"""Apps, collaborators and the caller's user (SPEC §3; GetUser, PatchApp, DeleteApp for the clarifai SDK)."""
+"""Apps, collaborators and the caller's user (BEHAVIOUR.md §3; GetUser, PatchApp, DeleteApp for the clarifai SDK)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fake_clarifai.context import CallContext
 from fake_clarifai.errors import ApiError, Code, invalid
 from fake_clarifai.services import rpc
 from fake_clarifai.services.assembled import Assembled, assemble
-from fake_clarifai.services.batch import patched, require_action
+from fake_clarifai.services.batch import patched, require_action, require_new_ids
 from fake_clarifai.services.pagination import paginate
 from fake_clarifai.store import AppState
 
@@ -17,15 +17,10 @@ from fake_clarifai.store import AppState
 @rpc("PostApps", scope="user")
 def post_apps(ctx: CallContext, request: service_pb2.PostAppsRequest) -> service_pb2.MultiAppResponse:
     user_id = ctx.caller.user_id
-    seen: set[str] = set()
-    for i, app in enumerate(request.apps):
-        if not app.id:
-            raise invalid(f"apps[{i}].id is empty: give every app an id")
-        if app.id in seen:
-            raise invalid(f"apps[{i}].id '{app.id}' appears twice in the request")
-        if ctx.store.app(user_id, app.id) is not None:
-            raise invalid(f"apps[{i}].id '{app.id}' already exists for user '{user_id}'")
-        seen.add(app.id)
+    owned = {app_id for owner, app_id in ctx.store.apps if owner == user_id}
+    ids = [app.id for app in request.apps]
+    where, hint = f"for user '{user_id}'", "give every app an id"
+    require_new_ids(ids, owned, "apps[{i}].id", Code.CONN_INVALID_REQUEST, owner=where, empty_hint=hint)
     response = service_pb2.MultiAppResponse()
     for app in request.apps:
         stored = resources_pb2.App()

@@ -1,24 +1,23 @@
-"""Auto-annotation tasks at work (SPEC §7): the worker model predicts, the task's rules pick the annotations.
+"""Auto-annotation tasks at work (BEHAVIOUR.md §7): the worker model predicts, the task's rules pick the annotations.
 
 `start_auto_annotation` runs when a task of type TYPE_NOT_SET is created: it annotates the source's inputs
 and leaves the task TASK_IDLE, or TASK_FAILED (with nothing written) when the model's predict raises. The
-`AutoAnnotationRuntime` it puts in `TaskState.runtime` annotates inputs that join the source later
-(services/source_events.py hands them over) while the task is idle.
+`AutoAnnotationWork` it puts in `TaskState.work` (the task's work source, domain/work.py) annotates inputs
+that join the source later (services/source_events.py hands them over) while the task is idle.
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Real
 
 from clarifai_grpc.grpc.api import resources_pb2
-from clarifai_grpc.grpc.api.status import status_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from fake_clarifai.domain.auto_annotation import PlannedAnnotation, annotations_for, rules_for_task
-from fake_clarifai.errors import Code, describe
+from fake_clarifai.domain.work import WorkSource
+from fake_clarifai.errors import Code, status_of
 from fake_clarifai.ids import to_timestamp
 from fake_clarifai.store import AppState, FakeModel, Store, TaskState
 
@@ -50,39 +49,29 @@ class Annotator:
 
 def start_auto_annotation(store: Store, app: AppState, task: TaskState, input_ids: Sequence[str]) -> None:
     """A new auto-annotation task: annotate `input_ids` (the source, in order), then TASK_IDLE or TASK_FAILED."""
-    task.runtime = AutoAnnotationRuntime(weakref.ref(store), app.user_id, app.app_id, task.task.id)
+    task.work = AUTO_ANNOTATION
     failure = annotate(store, app, task, input_ids)
     task.set_status(Code.TASK_FAILED if failure else Code.TASK_IDLE, store.clock.now(), failure or "")
 
 
 @dataclass(frozen=True, slots=True)
-class AutoAnnotationRuntime:
-    """`TaskState.runtime` of an auto-annotation task. It holds no state of its own: at each call it finds
-    its app through the store (a weak reference, so that copies and dumps of the state leave the store
-    out), so it survives snapshot/restore unchanged."""
+class AutoAnnotationWork(WorkSource):
+    """The work source of an auto-annotation task: no human work (nothing planned, nothing to take); inputs
+    that join the source are annotated by the task's model. It holds no state: each call is given the app
+    and task it works on. An input that leaves the source keeps what the task wrote for it."""
 
-    store: weakref.ReferenceType[Store]
-    user_id: str
-    app_id: str
-    task_id: str
+    follows_source = True
 
-    def add_inputs(self, input_ids: Sequence[str]) -> None:
-        """Inputs joined the source: annotate them if the task is idle; a failing predict fails the task."""
-        store = self.store()
-        assert store is not None, "a task's store outlives the calls that reach it"
-        app = store.apps[(self.user_id, self.app_id)]
-        task = app.tasks[self.task_id]
+    def inputs_joined(self, input_ids: Sequence[str], store: Store, app: AppState, task: TaskState) -> None:
+        """Annotate the new inputs if the task is idle; a failing predict fails the task."""
         if task.task.status.code != Code.TASK_IDLE:
             return
         failure = annotate(store, app, task, input_ids)
         if failure:
             task.set_status(Code.TASK_FAILED, store.clock.now(), failure)
 
-    def remove_input(self, input_id: str) -> None:
-        """An input left the source: what the task wrote for it stays."""
 
-    def clone(self) -> AutoAnnotationRuntime:
-        return self
+AUTO_ANNOTATION = AutoAnnotationWork()
 
 
 def annotate(store: Store, app: AppState, task: TaskState, input_ids: Sequence[str]) -> str | None:
@@ -147,7 +136,7 @@ def auto_annotation(
             concepts=[resources_pb2.Concept(id=concept.id, name=concept.name, value=planned.score, app_id=app.app_id)]
         ),
         model_version_id=annotator.worker.model.model_version.id,
-        status=status_pb2.Status(code=planned.status_code, description=describe(planned.status_code)),
+        status=status_of(planned.status_code),
         created_at=stamp,
         modified_at=stamp,
         task_id=task_id,

@@ -12,27 +12,36 @@ from typing import TypeVar
 
 from google.protobuf.message import Message
 
-from fake_clarifai.errors import ApiError, not_found
+from fake_clarifai.errors import ApiError, Code, invalid, not_found
+from fake_clarifai.store import AppState, TaskState
 
 M = TypeVar("M", bound=Message)
 V = TypeVar("V")
 
 
 def require_new_ids(
-    ids: Sequence[str], existing: Container[str], field: str, code: int, *, generated: bool = False
+    ids: Sequence[str],
+    existing: Container[str],
+    field: str,
+    code: int,
+    *,
+    generated: bool = False,
+    owner: str = "in the app",
+    empty_hint: str = "",
 ) -> None:
-    """Every id in `ids` is unused in the app, unique in the request, and non-empty unless `generated`.
+    """Every id in `ids` is unused (in `existing`), unique in the request, and non-empty unless `generated`.
 
-    `field` names the i-th id in the request, e.g. "concepts[{i}].id".
+    `field` names the i-th id in the request, e.g. "concepts[{i}].id"; `owner` says where an id is taken
+    ("in the app"); `empty_hint` follows "is empty: " when given.
     """
     seen: set[str] = set()
     for i, item_id in enumerate(ids):
         if not item_id and generated:
             continue
         if not item_id:
-            raise ApiError(code, f"{field.format(i=i)} is empty")
+            raise ApiError(code, f"{field.format(i=i)} is empty" + (f": {empty_hint}" if empty_hint else ""))
         if item_id in existing:
-            raise ApiError(code, f"{field.format(i=i)} '{item_id}' already exists in the app")
+            raise ApiError(code, f"{field.format(i=i)} '{item_id}' already exists {owner}")
         if item_id in seen:
             raise ApiError(code, f"{field.format(i=i)} '{item_id}' appears twice in the request")
         seen.add(item_id)
@@ -62,6 +71,21 @@ def require_found(found: Mapping[str, V], resource_id: str, field: str, kind: st
     if item is None:
         raise not_found(kind, resource_id)
     return item
+
+
+def existing_task(
+    app: AppState, task_id: str, field: str, *, hint: str = "name a task of the app", field_in_details: bool = True
+) -> TaskState:
+    """The one task lookup (docs/BEHAVIOUR.md §4): an empty id is `CONN_INVALID_REQUEST` "<field> is empty:
+    <hint>"; an unknown one `TASK_MISSING` "<field>: task '<id>' does not exist" (GetTask, whose request has
+    the one id, leaves out the field: `field_in_details` False)."""
+    if not task_id:
+        raise invalid(f"{field} is empty: {hint}")
+    task = app.tasks.get(task_id)
+    if task is None:
+        where = f"{field}: " if field_in_details else ""
+        raise ApiError(Code.TASK_MISSING, f"{where}task '{task_id}' does not exist")
+    return task
 
 
 def require_id(value: str, field: str, code: int) -> str:

@@ -1,31 +1,18 @@
-"""Concepts (SPEC §3): PostConcepts, GetConcept, ListConcepts, PatchConcepts."""
+"""Concepts (BEHAVIOUR.md §3): PostConcepts, GetConcept, ListConcepts, PatchConcepts."""
 
 from __future__ import annotations
 
-from clarifai_grpc.grpc.api import resources_pb2, service_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
+from clarifai_grpc.grpc.api import service_pb2
 
 from fake_clarifai.context import CallContext
-from fake_clarifai.errors import Code, not_found
+from fake_clarifai.errors import Code
+from fake_clarifai.records import new_concept
 from fake_clarifai.services import rpc
-from fake_clarifai.services.batch import patched, require_action, require_existing_ids, require_id, require_new_ids
+from fake_clarifai.services.batch import patched, require_action, require_existing_ids, require_found, require_new_ids
 from fake_clarifai.services.pagination import paginate
-from fake_clarifai.store import AppState
 
 INVALID = Code.CONCEPTS_INVALID_REQUEST
 EDITABLE = ("name", "definition", "language", "vocab_id", "visibility", "metadata", "image", "extra_info")
-
-
-def new_concept(app: AppState, requested: resources_pb2.Concept, created_at: Timestamp) -> resources_pb2.Concept:
-    """A concept as stored: the caller's fields, named after its id when unnamed, owned by the app."""
-    concept = resources_pb2.Concept()
-    concept.CopyFrom(requested)
-    concept.name = concept.name or concept.id
-    concept.value = 1.0
-    concept.app_id = app.app_id
-    concept.user_id = app.user_id
-    concept.created_at.CopyFrom(created_at)
-    return concept
 
 
 @rpc("PostConcepts")
@@ -34,16 +21,13 @@ def post_concepts(ctx: CallContext, request: service_pb2.PostConceptsRequest) ->
     require_new_ids([c.id for c in request.concepts], app.concepts, "concepts[{i}].id", INVALID)
     created_at = ctx.timestamp()
     for requested in request.concepts:
-        app.concepts[requested.id] = new_concept(app, requested, created_at)
+        app.put_concept(new_concept(app, requested, created_at))
     return service_pb2.MultiConceptResponse(concepts=[app.concepts[c.id] for c in request.concepts])
 
 
 @rpc("GetConcept")
 def get_concept(ctx: CallContext, request: service_pb2.GetConceptRequest) -> service_pb2.SingleConceptResponse:
-    concept_id = require_id(request.concept_id, "concept_id", INVALID)
-    concept = ctx.app.concepts.get(concept_id)
-    if concept is None:
-        raise not_found("concept", concept_id)
+    concept = require_found(ctx.app.concepts, request.concept_id, "concept_id", "concept", INVALID)
     return service_pb2.SingleConceptResponse(concept=concept)
 
 
@@ -62,5 +46,5 @@ def patch_concepts(ctx: CallContext, request: service_pb2.PatchConceptsRequest) 
     for change in request.concepts:
         concept = patched(app.concepts[change.id], change, EDITABLE, action)
         concept.name = concept.name or concept.id
-        app.concepts[change.id] = concept
+        app.put_concept(concept)
     return service_pb2.MultiConceptResponse(concepts=[app.concepts[c.id] for c in request.concepts])

@@ -1,4 +1,4 @@
-"""Datasets and their members (SPEC §3).
+"""Datasets and their members (BEHAVIOUR.md §3).
 
 Membership lives in `AppState.dataset_members[dataset_id]` (input_id → DatasetInput, in the order added)
 and, for the way back, `AppState.dataset_ids_by_input[input_id]` (a tuple of dataset ids).
@@ -14,10 +14,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from fake_clarifai.context import CallContext
 from fake_clarifai.errors import Code, describe, invalid
+from fake_clarifai.records import new_dataset
 from fake_clarifai.services import rpc, source_events
 from fake_clarifai.services.batch import patched, require_action, require_existing_ids, require_found, require_new_ids
 from fake_clarifai.services.pagination import paginate
-from fake_clarifai.store import AppState
+from fake_clarifai.store import AppState, Store
 
 INVALID = Code.CONN_INVALID_REQUEST
 EDITABLE = (
@@ -31,43 +32,19 @@ EDITABLE = (
 )
 
 
-def new_dataset(app: AppState, requested: resources_pb2.Dataset, created_at: Timestamp) -> resources_pb2.Dataset:
-    """A dataset as stored: the caller's fields, owned by the app, with no members yet."""
-    dataset = resources_pb2.Dataset()
-    dataset.CopyFrom(requested)
-    dataset.app_id = app.app_id
-    dataset.user_id = app.user_id
-    dataset.created_at.CopyFrom(created_at)
-    dataset.modified_at.CopyFrom(created_at)
-    return dataset
-
-
-def add_dataset(app: AppState, dataset: resources_pb2.Dataset) -> None:
-    app.datasets[dataset.id] = dataset
-    app.dataset_members[dataset.id] = {}
-    app.dataset_versions[dataset.id] = {}
-
-
-def add_members(app: AppState, dataset_id: str, input_ids: Iterable[str], created_at: Timestamp) -> None:
-    """Make existing inputs members of an existing dataset; ones already in it keep their place."""
-    members = app.dataset_members[dataset_id]
-    added = [input_id for input_id in dict.fromkeys(input_ids) if input_id not in members]
-    for input_id in added:
-        members[input_id] = resources_pb2.DatasetInput(input=app.inputs[input_id], created_at=created_at)
-        app.dataset_ids_by_input[input_id] = (*app.dataset_ids_by_input.get(input_id, ()), dataset_id)
+def add_members(
+    store: Store, app: AppState, dataset_id: str, input_ids: Iterable[str], created_at: Timestamp
+) -> None:
+    """Make existing inputs members of an existing dataset (ones already in it keep their place); the tasks
+    drawing from it hear of the new members."""
+    added = app.add_members(dataset_id, input_ids, created_at)
     if added:
-        source_events.inputs_added(app, added, dataset_id)
+        source_events.inputs_added(store, app, added, dataset_id)
 
 
 def remove_members(app: AppState, dataset_id: str, input_ids: Iterable[str]) -> None:
-    members = app.dataset_members[dataset_id]
-    removed = [input_id for input_id in dict.fromkeys(input_ids) if members.pop(input_id, None) is not None]
-    for input_id in removed:
-        remaining = tuple(d for d in app.dataset_ids_by_input[input_id] if d != dataset_id)
-        if remaining:
-            app.dataset_ids_by_input[input_id] = remaining
-        else:
-            del app.dataset_ids_by_input[input_id]
+    """Take inputs out of a dataset; they leave the tasks drawing from it."""
+    removed = app.remove_members(dataset_id, input_ids)
     if removed:
         source_events.inputs_left(app, removed, dataset_id)
 
@@ -88,7 +65,7 @@ def post_datasets(ctx: CallContext, request: service_pb2.PostDatasetsRequest) ->
     require_new_ids([d.id for d in request.datasets], app.datasets, "datasets[{i}].id", INVALID)
     created_at = ctx.timestamp()
     for requested in request.datasets:
-        add_dataset(app, new_dataset(app, requested, created_at))
+        app.add_dataset(new_dataset(app, requested, created_at))
     return service_pb2.MultiDatasetResponse(datasets=[app.datasets[d.id] for d in request.datasets])
 
 
@@ -112,7 +89,7 @@ def patch_datasets(ctx: CallContext, request: service_pb2.PatchDatasetsRequest) 
     modified_at = ctx.timestamp()
     for dataset in changed:
         dataset.modified_at.CopyFrom(modified_at)
-        app.datasets[dataset.id] = dataset
+        app.replace_dataset(dataset)
     return service_pb2.MultiDatasetResponse(datasets=changed)
 
 
@@ -136,9 +113,7 @@ def delete_datasets(ctx: CallContext, request: service_pb2.DeleteDatasetsRequest
     require_existing_ids(request.dataset_ids, app.datasets, "dataset_ids[{i}]", "dataset", INVALID, repeats_ok=True)
     for dataset_id in dict.fromkeys(request.dataset_ids):
         remove_members(app, dataset_id, list(app.dataset_members[dataset_id]))
-        del app.dataset_members[dataset_id]
-        del app.dataset_versions[dataset_id]
-        del app.datasets[dataset_id]
+        app.remove_dataset(dataset_id)
     return status_pb2.BaseResponse()
 
 
@@ -152,7 +127,7 @@ def post_dataset_inputs(
         raise invalid("search: adding the results of a search to a dataset is not emulated; list dataset_inputs")
     input_ids = [member.input.id for member in request.dataset_inputs]
     require_existing_ids(input_ids, app.inputs, "dataset_inputs[{i}].input.id", "input", INVALID, repeats_ok=True)
-    add_members(app, dataset.id, input_ids, ctx.timestamp())
+    add_members(ctx.store, app, dataset.id, input_ids, ctx.timestamp())
     members = app.dataset_members[dataset.id]
     return service_pb2.MultiDatasetInputResponse(dataset_inputs=[members[i] for i in dict.fromkeys(input_ids)])
 
@@ -192,7 +167,7 @@ def post_dataset_versions(
     require_new_ids(requested_ids, versions, "dataset_versions[{i}].id", INVALID, generated=True)
     made = [new_version(ctx, app, dataset.id, requested) for requested in request.dataset_versions]
     for version in made:
-        versions[version.id] = version
+        app.add_dataset_version(dataset.id, version)
     return service_pb2.MultiDatasetVersionResponse(dataset_versions=made)
 
 

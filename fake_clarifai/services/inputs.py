@@ -1,4 +1,4 @@
-"""Inputs (SPEC §3): PostInputs, PatchInputs, GetInput, ListInputs, GetInputCount, DeleteInput, DeleteInputs,
+"""Inputs (BEHAVIOUR.md §3): PostInputs, PatchInputs, GetInput, ListInputs, GetInputCount, DeleteInput, DeleteInputs,
 and the add jobs PostInputs records (GetInputsAddJob, ListInputsAddJobs).
 
 Inputs are stored by id with their data as sent: URLs and text by reference, nothing is downloaded, and
@@ -16,34 +16,33 @@ from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
 
 from fake_clarifai.context import CallContext
-from fake_clarifai.errors import ApiError, Code, describe, not_found
+from fake_clarifai.errors import ApiError, Code, describe
+from fake_clarifai.records import new_input
 from fake_clarifai.services import rpc, source_events
 from fake_clarifai.services.annotations import input_level_annotations
 from fake_clarifai.services.batch import (
     require_action,
     require_existing_ids,
     require_found,
-    require_id,
     require_new_ids,
 )
 from fake_clarifai.services.datasets import add_members, leave_all_datasets
 from fake_clarifai.services.pagination import paginate
-from fake_clarifai.store import AppState, Store, new_input
+from fake_clarifai.store import AppState, Store
 
 INVALID = Code.INPUT_INVALID_REQUEST
 SUFFIX = resources_pb2.InputIDConflictResolution.SUFFIX
 
 
-def store_inputs(app: AppState, inputs: Sequence[resources_pb2.Input]) -> None:
+def store_inputs(store: Store, app: AppState, inputs: Sequence[resources_pb2.Input]) -> None:
     """Put new inputs (ids unused) in the app, in order, and tell the tasks drawing from the app."""
-    for item in inputs:
-        app.inputs[item.id] = item
+    app.add_inputs(inputs)
     if inputs:
-        source_events.inputs_added(app, [item.id for item in inputs])
+        source_events.inputs_added(store, app, [item.id for item in inputs])
 
 
 def assigned_to_caller(app: AppState, user_id: str, request: service_pb2.GetInputRequest) -> bool:
-    """SPEC §2: a task's worker may read an input assigned to them (by the tasks' per-input index)."""
+    """BEHAVIOUR.md §2: a task's worker may read an input assigned to them (by the tasks' per-input index)."""
     return any(
         user_id in task.worker_user_ids and task.is_assigned(user_id, request.input_id) for task in app.tasks.values()
     )
@@ -67,7 +66,7 @@ def post_inputs(ctx: CallContext, request: service_pb2.PostInputsRequest) -> ser
         new_input(input_id, data=hosted(ctx, app, input_id, item.data), created_at=now)
         for input_id, item in zip(ids, request.inputs, strict=True)
     ]
-    store_inputs(app, inputs)
+    store_inputs(ctx.store, app, inputs)
     app.add_annotations(input_level_annotations(ctx, inputs))
     if request.inputs_add_job_id:
         record_add_job(ctx, app, request.inputs_add_job_id, len(inputs))
@@ -76,7 +75,7 @@ def post_inputs(ctx: CallContext, request: service_pb2.PostInputsRequest) -> ser
         for dataset_id in item.dataset_ids:
             members.setdefault(dataset_id, []).append(input_id)
     for dataset_id, input_ids in members.items():
-        add_members(app, dataset_id, input_ids, ctx.timestamp())
+        add_members(ctx.store, app, dataset_id, input_ids, ctx.timestamp())
     return service_pb2.MultiInputResponse(inputs=inputs)
 
 
@@ -97,7 +96,7 @@ def hosted(ctx: CallContext, app: AppState, input_id: str, data: resources_pb2.D
     stored = resources_pb2.Data()
     stored.CopyFrom(data)
     part = getattr(stored, media)
-    app.hosted_bytes[input_id] = part.base64
+    app.put_hosted_bytes(input_id, part.base64)
     part.ClearField("base64")
     part.url = hosted_url(ctx.store.hosted_base(), app, input_id)
     return stored
@@ -118,7 +117,7 @@ def record_add_job(ctx: CallContext, app: AppState, job_id: str, count: int) -> 
     job.progress.success_count = done
     job.status.code = Code.JOB_COMPLETED
     job.status.description = describe(Code.JOB_COMPLETED)
-    app.inputs_add_jobs[job_id] = job
+    app.put_add_job(job)
 
 
 @rpc("GetInputsAddJob")
@@ -154,7 +153,7 @@ def patch_inputs(ctx: CallContext, request: service_pb2.PatchInputsRequest) -> s
     modified_at = ctx.timestamp()
     for item in changed:
         item.modified_at.CopyFrom(modified_at)
-        app.inputs[item.id] = item
+        app.replace_input(item)
     return service_pb2.MultiInputResponse(inputs=changed)
 
 
@@ -216,10 +215,7 @@ def assign_ids(requested: Sequence[str], conflicting: Container[str], new_id: Ca
 
 @rpc("GetInput", grant=assigned_to_caller)
 def get_input(ctx: CallContext, request: service_pb2.GetInputRequest) -> service_pb2.SingleInputResponse:
-    input_id = require_id(request.input_id, "input_id", INVALID)
-    found = ctx.app.inputs.get(input_id)
-    if found is None:
-        raise not_found("input", input_id)
+    found = require_found(ctx.app.inputs, request.input_id, "input_id", "input", INVALID)
     return service_pb2.SingleInputResponse(input=found)
 
 
@@ -242,10 +238,8 @@ def get_input_count(
 
 @rpc("DeleteInput")
 def delete_input(ctx: CallContext, request: service_pb2.DeleteInputRequest) -> status_pb2.BaseResponse:
-    input_id = require_id(request.input_id, "input_id", INVALID)
-    if input_id not in ctx.app.inputs:
-        raise not_found("input", input_id)
-    delete_inputs_of(ctx.app, [input_id])
+    require_found(ctx.app.inputs, request.input_id, "input_id", "input", INVALID)
+    delete_inputs_of(ctx.app, [request.input_id])
     return status_pb2.BaseResponse()
 
 
@@ -260,9 +254,8 @@ def delete_inputs_of(app: AppState, input_ids: Iterable[str]) -> None:
     """Delete existing inputs with their dataset memberships and annotations [policy]; tasks drop their
     pending work on them."""
     input_ids = list(input_ids)
-    app.remove_annotations([a for input_id in input_ids for a in app.annotation_ids_by_input.get(input_id, ())])
+    app.remove_annotations(a for input_id in input_ids for a in app.annotation_ids_by_input.get(input_id, ()))
     for input_id in input_ids:
         leave_all_datasets(app, input_id)
-        del app.inputs[input_id]
-        app.hosted_bytes.pop(input_id, None)
+        app.remove_input(input_id)
         source_events.input_removed(app, input_id)

@@ -1,13 +1,13 @@
-"""Seeded models and workflows, read-only (SPEC §3): GetModel, ListModels, GetWorkflow, ListWorkflows."""
+"""Seeded models and workflows, read-only (BEHAVIOUR.md §3): GetModel, ListModels, GetWorkflow, ListWorkflows."""
 
 from __future__ import annotations
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 
 from fake_clarifai.context import CallContext
-from fake_clarifai.errors import ApiError, Code, describe, not_found
+from fake_clarifai.errors import ApiError, Code, describe
 from fake_clarifai.services import rpc
-from fake_clarifai.services.batch import require_id
+from fake_clarifai.services.batch import require_found
 from fake_clarifai.services.pagination import paginate
 from fake_clarifai.store import AppState, FakeModel, FakeWorkflow
 
@@ -26,9 +26,7 @@ def model_message(app: AppState, model: FakeModel) -> resources_pb2.Model:
 
 @rpc("GetModel")
 def get_model(ctx: CallContext, request: service_pb2.GetModelRequest) -> service_pb2.SingleModelResponse:
-    model = ctx.app.models.get(require_id(request.model_id, "model_id", INVALID))
-    if model is None:
-        raise not_found("model", request.model_id)
+    model = require_found(ctx.app.models, request.model_id, "model_id", "model", INVALID)
     if request.version_id and request.version_id != model.version_id:
         raise ApiError(Code.CONN_DOES_NOT_EXIST, f"version '{request.version_id}' of model '{model.id}' does not exist")
     return service_pb2.SingleModelResponse(model=model_message(ctx.app, model))
@@ -54,9 +52,7 @@ def workflow_message(app: AppState, workflow: FakeWorkflow) -> resources_pb2.Wor
 
 @rpc("GetWorkflow")
 def get_workflow(ctx: CallContext, request: service_pb2.GetWorkflowRequest) -> service_pb2.SingleWorkflowResponse:
-    workflow = ctx.app.workflows.get(require_id(request.workflow_id, "workflow_id", INVALID))
-    if workflow is None:
-        raise not_found("workflow", request.workflow_id)
+    workflow = require_found(ctx.app.workflows, request.workflow_id, "workflow_id", "workflow", INVALID)
     return service_pb2.SingleWorkflowResponse(workflow=workflow_message(ctx.app, workflow))
 
 

@@ -109,7 +109,7 @@ def post_searches(ctx: CallContext, request: service_pb2.PostSearchesRequest) ->
     saved.application_id = app.app_id
     saved.created_at.CopyFrom(ctx.timestamp())
     saved.modified_at.CopyFrom(saved.created_at)
-    app.searches[saved.id] = saved
+    app.put_search(saved)
     return service_pb2.MultiSearchResponse(searches=[saved])
 
 

@@ -1,6 +1,6 @@
 """What tasks learn when their input source changes (called by the input and dataset services).
 
-SPEC §5: DYNAMIC tasks draw from the live source, so inputs added later are handed out; PARTITIONED
+BEHAVIOUR.md §5: DYNAMIC tasks draw from the live source, so inputs added later are handed out; PARTITIONED
 and FULL tasks keep what creation assigned. An input that leaves a task's source (deleted from the app,
 removed from the task's DATASET, or the dataset deleted) leaves the task: `TaskState.drop_input`.
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from clarifai_grpc.grpc.api import resources_pb2
 
 from fake_clarifai.services import searches
-from fake_clarifai.store import AppState, TaskState
+from fake_clarifai.store import AppState, Store, TaskState
 
 ALL_INPUTS = resources_pb2.TaskInputSource.ALL_INPUTS
 DATASET = resources_pb2.TaskInputSource.DATASET
@@ -27,13 +27,17 @@ def draws_from(task: TaskState, dataset_id: str | None) -> bool:
     return source.type == DATASET and source.id == dataset_id
 
 
-def inputs_added(app: AppState, input_ids: Sequence[str], dataset_id: str | None = None) -> None:
-    """New inputs in the app (`dataset_id` None) or new members of `dataset_id`, in order."""
+def inputs_added(store: Store, app: AppState, input_ids: Sequence[str], dataset_id: str | None = None) -> None:
+    """New inputs in the app (`dataset_id` None) or new members of `dataset_id`, in order: the work source
+    of each task drawing from there hears of them, if it follows its source (`WorkSource.follows_source`)."""
     for task in app.tasks.values():
-        if task.runtime is not None and draws_from(task, dataset_id):
-            task.runtime.add_inputs(input_ids)
-        elif task.runtime is not None and dataset_id is None and task.task.input_source.type == SAVED_SEARCH:
-            task.runtime.add_inputs(searches.newly_selected(app, task.task.input_source.id, input_ids))
+        if not task.work.follows_source:
+            continue
+        if draws_from(task, dataset_id):
+            task.work.inputs_joined(input_ids, store, app, task)
+        elif dataset_id is None and task.task.input_source.type == SAVED_SEARCH:
+            selected = searches.newly_selected(app, task.task.input_source.id, input_ids)
+            task.work.inputs_joined(selected, store, app, task)
 
 
 def inputs_left(app: AppState, input_ids: Sequence[str], dataset_id: str) -> None:

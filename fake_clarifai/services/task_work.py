@@ -1,4 +1,4 @@
-"""The work on a task (SPEC §5, §6): PutTaskAssignments, ListNextTaskAssignments, GetTaskInputCount,
+"""The work on a task (BEHAVIOUR.md §5, §6): PutTaskAssignments, ListNextTaskAssignments, GetTaskInputCount,
 GetTaskAnnotationCount, and the rule for annotations posted with a `task_id`.
 
 The lifecycle rules (transitions, MANUAL sampling, CONSENSUS settlement, counting) are pure functions in
@@ -14,17 +14,16 @@ from itertools import chain, islice
 from typing import Any
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
-from clarifai_grpc.grpc.api.status import status_pb2
 
-from fake_clarifai.auth import is_member, task_participant
 from fake_clarifai.context import CallContext
 from fake_clarifai.domain import review
-from fake_clarifai.domain.assignment import effective_wpi
 from fake_clarifai.domain.review import AWAITING_REVIEW, PENDING, Decision, IllegalTransition
 from fake_clarifai.domain.task_validation import worker_user_ids
-from fake_clarifai.errors import ApiError, Code, describe, invalid
+from fake_clarifai.errors import ApiError, Code, invalid, status_of
 from fake_clarifai.ids import to_timestamp
 from fake_clarifai.services import rpc
+from fake_clarifai.services.batch import existing_task
+from fake_clarifai.services.grants import task_participant
 from fake_clarifai.store import AppState, Assignment, TaskState
 
 Action = service_pb2.PutTaskAssignmentsRequestAction
@@ -62,29 +61,22 @@ def put_task_assignments(
 
 
 def label_start(ctx: CallContext, task: TaskState, request: Any = None) -> list[Assignment]:
-    """The caller's next batch: its pending work, handed out (PARTITIONED / FULL: from its planned inputs once
-    its assignments are fewer than a batch), else (DYNAMIC) new inputs from the pool."""
+    """The caller's next batch: its pending work, topped up by the task's work source (PARTITIONED / FULL:
+    from its planned inputs once its assignments are fewer than a batch; DYNAMIC: new inputs from the pool
+    once it has none)."""
     worker = require_worker(task, ctx.caller.user_id)
-    batch = [task.assignments[i] for i in task.ids_in_state(worker, PENDING, BATCH)]
-    if task.plan is not None and len(batch) < BATCH:
-        batch += task.hand_out_planned(worker, task.plan.take(worker, BATCH - len(batch)), ctx.store.ids.new_ids)
-    if batch or task.task.worker.strategy != resources_pb2.TaskWorker.DYNAMIC:
-        return batch
-    return task.hand_out(worker, task.runtime.take(worker, BATCH), ctx.store.ids.new_ids, ctx.now())
+    return task.next_batch(worker, BATCH, ctx.store.ids.new_ids, ctx.now())
 
 
 def label_submit(ctx: CallContext, task: TaskState, request: service_pb2.PutTaskAssignmentsRequest) -> list[Assignment]:
     """Submit the caller's named assignments; already submitted ones are left as they are [doc]."""
     worker = require_worker(task, ctx.caller.user_id)
     targets = submit_targets(ctx, task, request, worker)
-    definition = task.task.review
+    policy = task.review_policy
     for assignment in targets:
         if assignment.state == PENDING:
-            sampled = review.sampled_for_review(
-                task.task.id, assignment.id, definition.manual_strategy_info.sample_percentage
-            )
-            move(ctx, task, assignment, review.submit(assignment.state, definition.strategy, sampled))
-    if definition.strategy == review.CONSENSUS:
+            move(ctx, task, assignment, policy.on_submit(task.task, assignment.id))
+    if policy.settles:
         settle_consensus(ctx, task, dict.fromkeys(a.input_id for a in targets))
     return [task.assignments[a.id] for a in targets]
 
@@ -94,7 +86,9 @@ def submit_targets(
 ) -> list[Assignment]:
     if request.input_id:
         input_id = request.input_id
-        assignment = own_assignment(task, input_id, worker) or claim_planned(ctx, task, input_id, worker)
+        assignment = own_assignment(task, input_id, worker) or task.claim_planned(
+            worker, input_id, ctx.store.ids.new_ids, ctx.now()
+        )
         if assignment is None:
             raise ApiError(
                 Code.TASK_PERMISSION_DENIED,
@@ -127,7 +121,7 @@ def review_start(ctx: CallContext, task: TaskState, request: service_pb2.PutTask
     candidates = (
         task.assignments[i]
         for worker in workers
-        for i in task.assignment_ids_by_worker_state.get((worker, AWAITING_REVIEW), ())
+        for i in task.assignment_ids_by_worker_state.get((worker, task.review_policy.reviewable), ())
         if i not in held
     )
     batch = list(islice(candidates, BATCH))
@@ -191,7 +185,7 @@ def input_count_tallies(task: TaskState) -> Iterable[tuple[str, int, int]]:
     """What GetTaskInputCount counts: (worker, state, how many) from the indexes; planned work is pending."""
     return chain(
         ((worker, state, len(ids)) for (worker, state), ids in task.assignment_ids_by_worker_state.items()),
-        ((worker, PENDING, task.plan.left(worker)) for worker in task.worker_user_ids if task.plan is not None),
+        ((worker, PENDING, task.work.left(worker)) for worker in task.worker_user_ids),
     )
 
 
@@ -250,7 +244,7 @@ def annotation_worker_key(annotation: resources_pb2.Annotation) -> str:
 def checked_task_annotations(
     ctx: CallContext, annotations: Sequence[resources_pb2.Annotation]
 ) -> list[resources_pb2.Annotation]:
-    """PostAnnotations' rule for annotations with a `task_id` (SPEC §6), checked before anything is stored.
+    """PostAnnotations' rule for annotations with a `task_id` (BEHAVIOUR.md §6), checked before anything is stored.
 
     Only a worker of the task may post them, on an input assigned to it whose assignment is not yet
     submitted; they start `ANNOTATION_PENDING` whatever status the request gives. Returns the annotations
@@ -261,7 +255,7 @@ def checked_task_annotations(
     choose annotation ids [policy], since "already exists" would tell which ids exist.
     """
     result = []
-    member = is_member(ctx.app, ctx.caller.user_id)
+    member = ctx.app.is_member(ctx.caller.user_id)
     for i, requested in enumerate(annotations):
         if not requested.task_id:
             result.append(requested)
@@ -284,7 +278,7 @@ def checked_task_annotations(
         require_pending(assignment, f"annotations[{i}]")
         pending = resources_pb2.Annotation()
         pending.CopyFrom(requested)
-        pending.status.CopyFrom(status(Code.ANNOTATION_PENDING))
+        pending.status.CopyFrom(status_of(Code.ANNOTATION_PENDING))
         result.append(pending)
     return result
 
@@ -316,15 +310,6 @@ def task_worker_grant(app: AppState, user_id: str, request: service_pb2.PostAnno
 # -- shared steps ------------------------------------------------------------------------------
 
 
-def existing_task(app: AppState, task_id: str, field: str) -> TaskState:
-    if not task_id:
-        raise invalid(f"{field} is empty: name a task of the app")
-    task = app.tasks.get(task_id)
-    if task is None:
-        raise ApiError(Code.TASK_MISSING, f"{field}: task '{task_id}' does not exist")
-    return task
-
-
 def require_worker(task: TaskState, user_id: str) -> str:
     if user_id not in task.worker_user_ids:
         raise ApiError(Code.TASK_PERMISSION_DENIED, f"user '{user_id}' is not a worker of task '{task.task.id}'")
@@ -340,14 +325,6 @@ def require_reviewer(task: TaskState, user_id: str) -> str:
 def own_assignment(task: TaskState, input_id: str, worker: str) -> Assignment | None:
     """`worker`'s assignment on `input_id`, if it was handed out (planned work has no record yet)."""
     return next((a for a in task.of_input(input_id) if a.worker_id == worker), None)
-
-
-def claim_planned(ctx: CallContext, task: TaskState, input_id: str, worker: str) -> Assignment | None:
-    """Hand out `worker`'s planned work up to `input_id` (keeping the worker's queue in source order) and
-    return its assignment on `input_id`; None when `input_id` is not planned for `worker`."""
-    if task.plan is None or not task.plan.has(worker, input_id):
-        return None
-    return task.hand_out_planned(worker, task.plan.take_through(worker, input_id), ctx.store.ids.new_ids)[-1]
 
 
 def named_assignments(
@@ -378,19 +355,20 @@ def chosen_workers(task: TaskState, workers: Sequence[resources_pb2.Worker], fie
 
 def awaiting_review(task: TaskState, assignment_ids: Iterable[str]) -> list[Assignment]:
     found = (task.assignments.get(i) for i in assignment_ids)
-    return [a for a in found if a is not None and a.state == AWAITING_REVIEW]
+    reviewable = task.review_policy.reviewable
+    return [a for a in found if a is not None and a.state == reviewable]
 
 
 def move(
     ctx: CallContext, task: TaskState, assignment: Assignment, state: int, annotation_state: int | None = None
 ) -> None:
-    """Put `assignment` in `state`; its labeler's task annotations on the input follow (SPEC §6).
+    """Put `assignment` in `state`; its labeler's task annotations on the input follow (BEHAVIOUR.md §6).
 
     Work returning to PENDING joins the end of its worker's queue, after the worker's planned inputs: those
     are handed out first (made into assignments) so that the queue keeps that order."""
     worker = assignment.worker_id
-    if state == PENDING and assignment.state != PENDING and task.plan is not None and task.plan.left(worker):
-        task.hand_out_planned(worker, task.plan.take_all(worker), ctx.store.ids.new_ids)
+    if state == PENDING and assignment.state != PENDING and task.work.left(worker):
+        task.hand_out(worker, task.work.take_all(worker), ctx.store.ids.new_ids, ctx.now())
     task.replace(dataclasses.replace(assignment, state=state, modified_at=ctx.now()))
     code = review.ANNOTATION_STATE[state] if annotation_state is None else annotation_state
     app = ctx.app
@@ -398,34 +376,25 @@ def move(
         if annotation.status.code != code:
             changed = resources_pb2.Annotation()
             changed.CopyFrom(annotation)
-            changed.status.CopyFrom(status(code))
+            changed.status.CopyFrom(status_of(code))
             changed.modified_at.CopyFrom(ctx.timestamp())
             app.replace_annotation(changed)
 
 
 def settle_consensus(ctx: CallContext, task: TaskState, input_ids: Iterable[str]) -> None:
     """Apply the CONSENSUS rule to each input that just had a submission."""
-    info = task.task.review.consensus_strategy_info
-    threshold = info.approval_threshold_labelers or info.approval_threshold
+    threshold = task.review_policy.threshold(task.task.review)
     for input_id in input_ids:
         on_input = task.of_input(input_id)
         labelers = [
             review.Labeler(a.id, a.state, labels(labeler_annotations(ctx.app, task.task.id, a))) for a in on_input
         ]
-        expected = max(len(on_input) + len(task.planned_workers(input_id)), dynamic_labelers(task))
+        expected = task.expected_labelers(input_id)
         settlement = review.settle(labelers, threshold, expected, task.consensus_labels.get(input_id))
         if settlement.agreed is not None:
             task.consensus_labels[input_id] = settlement.agreed
         for assignment_id, change in settlement.changes.items():
             move(ctx, task, task.assignments[assignment_id], change.state, change.annotation_state)
-
-
-def dynamic_labelers(task: TaskState) -> int:
-    """How many workers a DYNAMIC task's pool will hand each input to (0 for other strategies)."""
-    worker = task.task.worker
-    if worker.strategy != resources_pb2.TaskWorker.DYNAMIC:
-        return 0
-    return min(effective_wpi(worker.partitioned_strategy_info.workers_per_input), len(task.worker_user_ids))
 
 
 def labeler_annotations(app: AppState, task_id: str, assignment: Assignment) -> list[resources_pb2.Annotation]:
@@ -450,17 +419,13 @@ def as_message(ctx: CallContext, assignment: Assignment) -> resources_pb2.TaskAs
         modified_at=to_timestamp(assignment.modified_at),
         worker=resources_pb2.Worker(user=user),
         input=input_of(ctx.app, assignment.input_id),
-        status=status(assignment.state),
+        status=status_of(assignment.state),
     )
 
 
 def input_of(app: AppState, input_id: str) -> resources_pb2.Input:
     """The stored input (an id-only Input once the input was deleted)."""
     return app.inputs.get(input_id) or resources_pb2.Input(id=input_id)
-
-
-def status(code: int) -> status_pb2.Status:
-    return status_pb2.Status(code=code, description=describe(code))
 
 
 def action_name(action: int) -> str:

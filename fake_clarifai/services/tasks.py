@@ -1,4 +1,4 @@
-"""Tasks (SPEC §4): PostTasks, GetTask, ListTasks, PatchTasks, DeleteTasks, and how a task starts (§5).
+"""Tasks (BEHAVIOUR.md §4): PostTasks, GetTask, ListTasks, PatchTasks, DeleteTasks, and how a task starts (§5).
 
 Every request is checked whole (`domain.task_validation`) before anything changes. A task lives in
 `AppState.tasks` as a `TaskState`: the normalized Task proto plus its assignments.
@@ -6,14 +6,13 @@ Every request is checked whole (`domain.task_validation`) before anything change
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
 from google.protobuf import field_mask_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from fake_clarifai.auth import task_participant
 from fake_clarifai.context import CallContext
 from fake_clarifai.domain.assignment import (
     DynamicPool,
@@ -23,23 +22,22 @@ from fake_clarifai.domain.assignment import (
     assign_partitioned,
     effective_wpi,
     open_slots,
-    validate_partitioned,
 )
+from fake_clarifai.domain.review_policy import PENDING
 from fake_clarifai.domain.task_validation import (
     AppFacts,
     ValidTask,
     check_task_id,
     check_task_status,
     is_auto_annotation,
-    partition_weights,
     validate_task,
-    worker_user_ids,
 )
-from fake_clarifai.errors import ApiError, Code, describe, invalid
+from fake_clarifai.errors import ApiError, Code, invalid, status_of
 from fake_clarifai.services import rpc
 from fake_clarifai.services.assembled import Assembled, assemble
 from fake_clarifai.services.auto_annotation import start_auto_annotation
-from fake_clarifai.services.batch import require_action, require_new_ids
+from fake_clarifai.services.batch import existing_task, require_action, require_new_ids
+from fake_clarifai.services.grants import task_participant
 from fake_clarifai.services.pagination import paginate
 from fake_clarifai.services.searches import selected_input_ids
 from fake_clarifai.store import AppState, Assignment, Store, TaskState
@@ -48,7 +46,6 @@ Task = resources_pb2.Task
 TaskWorker = resources_pb2.TaskWorker
 TaskInputSource = resources_pb2.TaskInputSource
 
-PENDING = Code.TASK_ASSIGNMENT_PENDING
 DECIDED = frozenset({Code.TASK_ASSIGNMENT_SUCCESS, Code.TASK_ASSIGNMENT_REJECTED})
 USER_FIELDS = ("worker.users", "review.users")
 METRIC_FIELDS = (
@@ -91,8 +88,8 @@ def post_tasks(ctx: CallContext, request: service_pb2.PostTasksRequest) -> servi
             worker_user_ids=frozenset(valid.worker_user_ids),
             reviewer_user_ids=frozenset(valid.reviewer_user_ids),
         )
-        app.tasks[task.id] = state
-        start_task(ctx, app, state, list(source_input_ids(app, task.input_source)))
+        app.put_task(state)
+        start_task(ctx, app, state, valid, list(source_input_ids(app, task.input_source)))
         response.tasks.append(state.task)
     return response
 
@@ -100,9 +97,7 @@ def post_tasks(ctx: CallContext, request: service_pb2.PostTasksRequest) -> servi
 @rpc("GetTask", grant=task_participant(lambda request: request.task_id))
 def get_task(ctx: CallContext, request: service_pb2.GetTaskRequest) -> Assembled:
     fields = additional_fields(request.additional_fields)
-    state = ctx.app.tasks.get(request.task_id)
-    if state is None:
-        raise ApiError(Code.TASK_MISSING, f"task '{request.task_id}' does not exist")
+    state = existing_task(ctx.app, request.task_id, "task_id", field_in_details=False)
     return assemble(service_pb2.SingleTaskResponse(), task=shown(ctx.store, ctx.app, state, fields))
 
 
@@ -124,13 +119,10 @@ def patch_tasks(ctx: CallContext, request: service_pb2.PatchTasksRequest) -> ser
         raise invalid("tasks is empty: send at least one task")
     seen: set[str] = set()
     for i, task in enumerate(request.tasks):
-        if not task.id:
-            raise invalid(f"tasks[{i}].id is empty: name the task to patch")
         if task.id in seen:
             raise invalid(f"tasks[{i}].id '{task.id}' appears twice in the request")
+        existing_task(app, task.id, f"tasks[{i}].id", hint="name the task to patch")
         seen.add(task.id)
-        if task.id not in app.tasks:
-            raise ApiError(Code.TASK_MISSING, f"tasks[{i}].id: task '{task.id}' does not exist")
     if action == "merge":
         for i, task in enumerate(request.tasks):
             check_status_only(task, f"tasks[{i}]")
@@ -144,7 +136,7 @@ def patch_tasks(ctx: CallContext, request: service_pb2.PatchTasksRequest) -> ser
             if task.status.code:
                 check_task_status(task.status.code, f"tasks[{i}]")
         for valid, requested in zip(checked, request.tasks, strict=True):
-            app.tasks[requested.id] = redefined(ctx, app, app.tasks[requested.id], valid, requested.status.code)
+            app.put_task(redefined(ctx, app, app.tasks[requested.id], valid, requested.status.code))
     return service_pb2.MultiTaskResponse(tasks=[app.tasks[task.id].task for task in request.tasks])
 
 
@@ -154,20 +146,22 @@ def delete_tasks(ctx: CallContext, request: service_pb2.DeleteTasksRequest) -> s
     if not request.ids:
         raise invalid("ids is empty: name the tasks to delete")
     for i, task_id in enumerate(request.ids):
-        if task_id not in app.tasks:
-            raise ApiError(Code.TASK_MISSING, f"ids[{i}]: task '{task_id}' does not exist")
+        existing_task(app, task_id, f"ids[{i}]")
     for task_id in dict.fromkeys(request.ids):
-        del app.tasks[task_id]
+        app.remove_task(task_id)
     return status_pb2.BaseResponse()
 
 
 # -- starting a task: who gets which input ------------------------------------------------------------------
 def start_task(
-    ctx: CallContext, app: AppState, state: TaskState, input_ids: Sequence[str], held: Sequence[Assignment] = ()
+    ctx: CallContext, app: AppState, state: TaskState, valid: ValidTask, input_ids: Sequence[str],
+    held: Sequence[Assignment] = (),
 ) -> None:
-    """Assign the source's inputs (`input_ids`, in source order) by the task's strategy (SPEC §5).
+    """Give the task its work source for the source's inputs (`input_ids`, in source order), by its strategy
+    (docs/BEHAVIOUR.md §5): `STARTS` holds one starter per work strategy; auto-annotation tasks get their
+    model's work (services/auto_annotation).
 
-    PARTITIONED / FULL: the inputs are dealt into `state.plan`; their assignment records are made only as
+    PARTITIONED / FULL: the inputs are dealt into a `PartitionPlan`; their assignment records are made only as
     the work is handed out (LABEL_START), so PostTasks does not make 300k records for 100k inputs.
 
     `state` holds no assignments yet. `held` is the work the task had before an overwrite changed its
@@ -181,7 +175,6 @@ def start_task(
       pool hands each input only to the open slots the kept work leaves, never to a worker holding it;
     - auto-annotation tasks get no human assignments: their model annotates the inputs (services/auto_annotation).
     """
-    task = state.task
     if held:
         in_source = set(input_ids)
         held = [a for a in held if a.input_id in in_source]
@@ -190,26 +183,63 @@ def start_task(
     batches = state.review_batches.items()  # work that left the task leaves the reviewers' batches too
     state.review_batches = {r: tuple(i for i in ids if i in state.assignments) for r, ids in batches}
     pending = {(a.worker_id, a.input_id): a for a in held if a.state == PENDING}
-    if is_auto_annotation(task):
+    if is_auto_annotation(state.task):
         start_auto_annotation(ctx.store, app, state, input_ids)
         return
-    wpi = task.worker.partitioned_strategy_info.workers_per_input
-    if task.worker.strategy == TaskWorker.DYNAMIC:
-        state.add(kept_pending(state, pending.values(), wpi))
-        holders = state.holders()
-        state.kept_beyond_wpi = kept_beyond(holders, wpi)
-        state.runtime = DynamicPool(wpi, input_ids, holders)
-        return
+    STARTS[state.task.worker.strategy](ctx, state, valid, input_ids, pending)
+
+
+Pending = Mapping[tuple[str, str], Assignment]  # (worker, input) -> a pending assignment kept from before
+
+
+def start_pool(
+    ctx: CallContext, state: TaskState, valid: ValidTask, input_ids: Sequence[str], pending: Pending
+) -> None:
+    """DYNAMIC: a live pool over the source; kept pending batches stay where their input has an open slot."""
+    wpi = state.task.worker.partitioned_strategy_info.workers_per_input
+    state.add(kept_pending(state, pending.values(), wpi))
     holders = state.holders()
-    if task.worker.strategy == TaskWorker.PARTITIONED:
-        state.kept_beyond_wpi = kept_beyond(holders, wpi)
-    plan = planned_inputs(task, input_ids, holders)
-    state.plan = PartitionPlan(plan, input_ids, ctx.now())
-    for worker, ids in plan.items():  # kept pending work stays where it was dealt in the worker's queue
-        kept = {i: pending[(worker, i)] for i in ids if (worker, i) in pending}
-        if kept:
-            through = state.plan.take_through(worker, next(reversed(kept)))
-            state.hand_out_planned(worker, through, ctx.store.ids.new_ids, kept)
+    state.kept_beyond_wpi = kept_beyond(holders, wpi)
+    state.work = DynamicPool(wpi, input_ids, holders)
+
+
+def start_plan(deal: Callable[[ValidTask, Sequence[str], Held], dict[str, list[str]]], *, bounded: bool) -> Starter:
+    """PARTITIONED / FULL: deal the source with `deal` into a plan around the held work; `bounded`: the
+    strategy has a workers_per_input that an overwrite may have lowered below the kept work."""
+
+    def start(
+        ctx: CallContext, state: TaskState, valid: ValidTask, input_ids: Sequence[str], pending: Pending
+    ) -> None:
+        holders = state.holders()
+        if bounded:
+            state.kept_beyond_wpi = kept_beyond(holders, state.task.worker.partitioned_strategy_info.workers_per_input)
+        dealt = deal(valid, input_ids, holders)
+        now = ctx.now()
+        state.work = PartitionPlan(dealt, input_ids, now)
+        for worker, ids in dealt.items():  # kept pending work stays where it was dealt in the worker's queue
+            kept = {i: pending[(worker, i)] for i in ids if (worker, i) in pending}
+            if kept:
+                through = state.work.take_through(worker, next(reversed(kept)))
+                state.hand_out(worker, through, ctx.store.ids.new_ids, now, kept)
+
+    return start
+
+
+def deal_full(valid: ValidTask, input_ids: Sequence[str], held: Held) -> dict[str, list[str]]:
+    return assign_full(input_ids, valid.worker_user_ids, held)
+
+
+def deal_partitioned(valid: ValidTask, input_ids: Sequence[str], held: Held) -> dict[str, list[str]]:
+    wpi = valid.task.worker.partitioned_strategy_info.workers_per_input
+    return assign_partitioned(input_ids, valid.worker_user_ids, wpi, valid.weights, held)
+
+
+Starter = Callable[[CallContext, TaskState, ValidTask, Sequence[str], Pending], None]
+STARTS: dict[int, Starter] = {
+    TaskWorker.PARTITIONED: start_plan(deal_partitioned, bounded=True),
+    TaskWorker.FULL: start_plan(deal_full, bounded=False),
+    TaskWorker.DYNAMIC: start_pool,
+}
 
 
 def kept_pending(state: TaskState, pending: Iterable[Assignment], wpi: int) -> list[Assignment]:
@@ -228,18 +258,6 @@ def kept_pending(state: TaskState, pending: Iterable[Assignment], wpi: int) -> l
 def kept_beyond(holders: Held, wpi: int) -> dict[str, int]:
     """The inputs whose kept work already exceeds `wpi` (an overwrite lowered it): how many workers hold each."""
     return {i: len(workers) for i, workers in holders.items() if len(workers) > effective_wpi(wpi)}
-
-
-def planned_inputs(
-    task: resources_pb2.Task, input_ids: Sequence[str], held: Held | None = None
-) -> dict[str, list[str]]:
-    """Worker -> its inputs in source order, for a PARTITIONED or FULL task, around the work `held` already."""
-    workers = worker_user_ids(task)
-    if task.worker.strategy == TaskWorker.FULL:
-        return assign_full(input_ids, workers, held)
-    wpi = task.worker.partitioned_strategy_info.workers_per_input
-    weights = validate_partitioned(workers, wpi, partition_weights(task))
-    return assign_partitioned(input_ids, workers, wpi, weights, held)
 
 
 def source_input_ids(app: AppState, source: resources_pb2.TaskInputSource) -> Collection[str]:
@@ -278,12 +296,12 @@ def redefined(ctx: CallContext, app: AppState, old: TaskState, valid: ValidTask,
         consensus_labels=old.consensus_labels,
     )
     held = [old.assignments[i] for ids in old.assignment_ids_by_worker_state.values() for i in ids]
-    start_task(ctx, app, state, list(source_input_ids(app, task.input_source)), held)
+    start_task(ctx, app, state, valid, list(source_input_ids(app, task.input_source)), held)
     return state
 
 
 def check_status_only(task: resources_pb2.Task, where: str) -> None:
-    """action "merge" changes only `status` (SPEC §4)."""
+    """action "merge" changes only `status` (BEHAVIOUR.md §4)."""
     for field, _ in task.ListFields():
         if field.name not in ("id", "status"):
             raise invalid(
@@ -301,7 +319,7 @@ def _owned(
     task.id = task_id
     task.app_id = app.app_id
     task.user_id = app.user_id
-    task.status.CopyFrom(status_pb2.Status(code=status_code, description=describe(status_code)))
+    task.status.CopyFrom(status_of(status_code))
     task.created_at.CopyFrom(created)
     task.modified_at.CopyFrom(modified)
     return task
@@ -407,21 +425,19 @@ def task_filter(request: service_pb2.ListTasksRequest) -> Callable[[TaskState], 
 def names_worker(ids: resources_pb2.WorkerIDSet, worker: resources_pb2.Worker, task: resources_pb2.Task) -> bool:
     """Whether a WorkerIDSet names `worker`: a model or workflow (with version and owning app when given),
     else a user."""
-    same_app = ids.app_id in ("", task.app_id) and ids.user_id in ("", task.user_id)
-    if ids.model_id:
-        model = worker.model
-        return (
-            worker.HasField("model")
-            and model.id == ids.model_id
-            and ids.model_version_id in ("", model.model_version.id)
-            and same_app
-        )
-    if ids.workflow_id:
-        workflow = worker.workflow
-        return (
-            worker.HasField("workflow")
-            and workflow.id == ids.workflow_id
-            and ids.workflow_version_id in ("", workflow.version.id)
-            and same_app
-        )
+    named = (
+        ("model", ids.model_id, ids.model_version_id)
+        if ids.model_id
+        else ("workflow", ids.workflow_id, ids.workflow_version_id)
+        if ids.workflow_id
+        else None
+    )
+    if named is not None:
+        kind, wanted_id, wanted_version = named
+        if not worker.HasField(kind):
+            return False
+        held = getattr(worker, kind)
+        version = held.model_version.id if kind == "model" else held.version.id
+        same_app = ids.app_id in ("", task.app_id) and ids.user_id in ("", task.user_id)
+        return held.id == wanted_id and wanted_version in ("", version) and same_app
     return bool(ids.user_id) and worker.HasField("user") and worker.user.id == ids.user_id
