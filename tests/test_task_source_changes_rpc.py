@@ -128,3 +128,25 @@ def test_an_overwrite_lowering_workers_per_input_keeps_submitted_work_and_pendin
     assert tasks.counts(task_id) == {"labeler-1": counts(pending=8, success=2), "labeler-2": counts(success=2)}
     assert [a.input.id for a in tasks.start("labeler-2", task_id)] == ["in-10", "in-11"]
     check_invariants(tasks.fake)
+
+
+def test_request_changes_on_the_work_of_a_removed_worker_is_refused(tasks: TaskClient) -> None:
+    """Found by the state machine: an overwrite keeps a removed worker's submitted work, and request-changes
+    used to put it back to pending for someone who can no longer take it [policy: approve or reject it]."""
+    review = manual_review(["reviewer"])
+    task_id = tasks.post_task(human_task(["labeler-2"], strategy="FULL", review=review))
+    batch = tasks.start("labeler-2", task_id)
+    tasks.submit("labeler-2", task_id, [a.id for a in batch])
+    overwrite(tasks, task_id, human_task(["labeler-1"], strategy="FULL", review=manual_review(["reviewer"])))
+
+    with unchanged(tasks.fake):
+        response = tasks.decide("reviewer", task_id, Action.REVIEW_REQUEST_CHANGES, [batch[0].id])
+    assert_error(
+        response,
+        Code.TASK_CONFLICT,
+        f"review_request_changes_config.task_assignments[0].id '{batch[0].id}' is the work of 'labeler-2', "
+        f"who is no longer a worker of task '{task_id}': approve or reject it",
+    )
+    approved = tasks.decide("reviewer", task_id, Action.REVIEW_APPROVE, [batch[0].id])
+    assert status_names(approved.task_assignments) == {batch[0].input.id: SUCCESS}
+    check_invariants(tasks.fake)

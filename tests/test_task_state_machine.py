@@ -379,6 +379,10 @@ class TaskMachine(RuleBasedStateMachine):
             worker = data.draw(st.sampled_from(task.workers))
             response = self.client.decide(REVIEWER, task_id, action, workers=[worker])
         else:
+            if action == Action.REVIEW_REQUEST_CHANGES:  # only a current worker can redo work
+                awaiting = [a for a in awaiting if task.known[a][0] in task.workers]
+                if not awaiting:
+                    return
             chosen = data.draw(st.lists(st.sampled_from(awaiting), min_size=1, max_size=3, unique=True))
             response = self.client.decide(REVIEWER, task_id, action, chosen)
         assert response.status.code == Code.SUCCESS, response.status
@@ -403,6 +407,24 @@ class TaskMachine(RuleBasedStateMachine):
         )
         self._refused(
             Code.TASK_CONFLICT, details, lambda: self.client.decide(REVIEWER, task_id, action, [assignment_id])
+        )
+
+    @precondition(lambda self: any(t.review != "NONE" and t.known for t in self.tasks.values()))
+    @rule(data=st.data())
+    def request_changes_of_a_former_worker(self, data: Any) -> None:
+        task_id, task = self._pick_task(data)
+        orphaned = [a for a in self._known_in(task, {AWAITING_REVIEW}) if task.known[a][0] not in task.workers]
+        if task.review == "NONE" or not orphaned:
+            return
+        assignment_id = data.draw(st.sampled_from(orphaned))
+        details = (
+            f"review_request_changes_config.task_assignments[0].id '{assignment_id}' is the work of "
+            f"'{task.known[assignment_id][0]}', who is no longer a worker of task '{task_id}': approve or reject it"
+        )
+        self._refused(
+            Code.TASK_CONFLICT,
+            details,
+            lambda: self.client.decide(REVIEWER, task_id, Action.REVIEW_REQUEST_CHANGES, [assignment_id]),
         )
 
     @precondition(lambda self: any(t.gone for t in self.tasks.values()))

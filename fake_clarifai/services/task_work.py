@@ -144,6 +144,12 @@ def review_decide(
             review.decide(assignment.state, decision)
         except IllegalTransition as error:
             raise ApiError(Code.TASK_CONFLICT, f"{where} is not awaiting review: {error}") from error
+        if decision is Decision.REQUEST_CHANGES and assignment.worker_id not in task.worker_user_ids:
+            raise ApiError(  # its labeler could never take it again [policy]
+                Code.TASK_CONFLICT,
+                f"{where} is the work of '{assignment.worker_id}', who is no longer a worker of task "
+                f"'{task.task.id}': approve or reject it",
+            )
     workers = chosen_workers(task, config.workers, f"{field}.workers") if config.workers else []
     in_bulk = (task.assignments[i] for worker in workers for i in task.ids_in_state(worker, AWAITING_REVIEW))
     targets = list({a.id: a for a in chain(named.values(), in_bulk)}.values())
