@@ -152,3 +152,37 @@ def test_python_seeding_api_and_default_seed() -> None:
         fake.add_user("someone", "owner-pat")
     with pytest.raises(ValueError, match="no user 'ghost'"):
         fake.add_app("ghost", "x")
+
+
+def test_the_seeding_calls_check_what_the_seed_means() -> None:
+    fake = FakeClarifai()
+    fake.load_seed(GOOD)
+    before = fake.dump_state()
+    refusals = [
+        (lambda: fake.add_user("alice", exist_ok=False), "add_user", "user_id", "user 'alice' already exists"),
+        (lambda: fake.add_collaborator("alice", "main", "alice"), "add_collaborator", "collaborator_id",
+         "'alice' owns alice/main: a collaborator is another user, added once"),
+        (lambda: fake.add_collaborator("alice", "main", "bob"), "add_collaborator", "collaborator_id",
+         "'bob' already collaborates on alice/main: a collaborator is another user, added once"),
+        (lambda: fake.add_api_key("alice", "main", "bob-pat"), "add_api_key", "key",
+         "the token 'bob-pat' is already in use"),
+        (lambda: fake.add_input("alice", "main", "in1"), "add_input", "id",
+         "duplicate input id 'in1' (alice/main has one)"),
+        (lambda: fake.add_dataset("alice", "main", "ds2", ["in2", "in3"]), "add_dataset", "input_ids[1]",
+         "no input 'in3' in this app"),
+        (lambda: fake.add_concept("alice", "main", "water", replace=False), "add_concept", "id",
+         "duplicate concept id 'water' (alice/main has one)"),
+        (lambda: fake.add_model("alice", "main", "m2", predictions={"in1": {"water": -0.5}}), "add_model",
+         "predictions.in1.water", "expected a score in [0, 1], got -0.5"),
+        (lambda: fake.add_workflow("alice", "main", "wf1", "m1", replace=False), "add_workflow", "id",
+         "duplicate workflow id 'wf1' (alice/main has one)"),
+        (lambda: fake.add_workflow("alice", "main", "wf2", "m9"), "add_workflow", "model_id",
+         "no model 'm9' in this app"),
+    ]  # fmt: skip
+    for call, path, argument, problem in refusals:
+        with pytest.raises(SeedError) as raised:
+            call()
+        assert (raised.value.path, raised.value.argument, raised.value.problem) == (path, argument, problem)
+        assert fake.dump_state() == before
+    fake.add_concept("alice", "main", "water", name="Lake")  # by default a concept, model or workflow is replaced
+    assert fake.store.app("alice", "main").concepts["water"].name == "Lake"
