@@ -172,7 +172,7 @@ class _Step:
     def where(self, argument: str | None) -> str:
         if argument is None:
             return self.path
-        root = re.match(r"[^.\[]*", argument).group()
+        root = re.split(r"[.\[]", argument, maxsplit=1)[0]
         return self.renames.get(root, f"{self.path}.{root}") + argument[len(root) :]
 
 
@@ -184,15 +184,13 @@ def apply_seed(store: Store, source: SeedSource, seeders: Mapping[str, Callable[
     steps = _steps(_Checker(name), document)
     with store.lock:
         before = store.snapshot()
-        step = None
         try:
             for step in steps:
-                seeders[step.call](*step.args, **step.kwargs)
-        except SeedError as error:
-            store.restore(before)
-            assert step is not None
-            where = step.where(error.argument)
-            raise SeedError(where, error.in_document or error.problem, name) from error
+                try:
+                    seeders[step.call](*step.args, **step.kwargs)
+                except SeedError as error:
+                    where = step.where(error.argument)
+                    raise SeedError(where, error.in_document or error.problem, name) from error
         except BaseException:
             store.restore(before)
             raise
