@@ -199,9 +199,8 @@ def _work_violations(app: AppState, task: TaskState) -> list[str]:
     for reviewer, batch in task.review_batches.items():
         stale = [a for a in batch if a in task.assignments and not in_source(task.assignments[a].input_id)]
         problems += [f"review batch of {reviewer!r} holds {a!r}, on an input not in the source" for a in stale]
-    worker = task.task.worker
-    if worker.strategy != resources_pb2.TaskWorker.FULL:
-        wpi = effective_wpi(worker.partitioned_strategy_info.workers_per_input)
+    if task.work.bounded:
+        wpi = effective_wpi(task.task.worker.partitioned_strategy_info.workers_per_input)
         for input_id in sorted(holders.keys() | planned_on.keys()):
             workers = holders.get(input_id, set()) | planned_on.get(input_id, set())
             bound = max(wpi, task.kept_beyond_wpi.get(input_id, 0))

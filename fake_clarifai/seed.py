@@ -13,14 +13,17 @@ The JSON format (every key but ids optional):
 
 `public: true` makes an app readable (Get…/List… calls) by every valid key, like Clarifai's `clarifai/main`.
 
-A malformed seed raises `SeedError` naming the JSON path (`apps[0].inputs[2].id`) and the problem;
-nothing is applied unless the whole seed is valid.
+A bad seed raises `SeedError` naming the JSON path (`apps[0].inputs[2].id`) and the problem, and changes
+nothing. This module checks the document's shape (keys, types, required fields); what it means (unknown
+users, ids or tokens already taken) the `FakeClarifai.add_*` calls check, once, for both ways of seeding.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -66,12 +69,27 @@ DEFAULT_SEED: dict[str, Any] = {
 
 
 class SeedError(ValueError):
-    """A seed that cannot be applied: `path` is where in the document, `problem` what is wrong."""
+    """A seed that cannot be applied: `path` is where (in the document, or the seeding call), `problem` what.
 
-    def __init__(self, path: str, problem: str, source: str = "seed") -> None:
+    A refused `FakeClarifai.add_*` call also names the `argument` at fault (`input_ids[1]`), and, when a seed
+    document should say it otherwise, the problem in the document's words (`in_document`): `apply_seed`
+    turns the call's error into one at the document path.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        problem: str,
+        source: str = "seed",
+        *,
+        argument: str | None = None,
+        in_document: str | None = None,
+    ) -> None:
         super().__init__(f"{source}: {path}: {problem}")
         self.path = path
         self.problem = problem
+        self.argument = argument
+        self.in_document = in_document
 
 
 def read_seed(source: SeedSource) -> tuple[dict[str, Any], str]:
@@ -139,157 +157,123 @@ class _Checker:
     def ids(self, value: Any, path: str) -> list[str]:
         return [self.id(item, f"{path}[{i}]") for i, item in enumerate(self.list(value, path))]
 
-    def unique(self, values: list[str], path: str, what: str) -> None:
-        seen: set[str] = set()
-        for i, value in enumerate(values):
-            if value in seen:
-                raise self.fail(f"{path}[{i}]", f"duplicate {what} {value!r}")
-            seen.add(value)
+
+@dataclass(frozen=True)
+class _Step:
+    """One seeding call made for the document object at `path`; `renames` maps a call argument to the
+    document path holding it (an argument not named there is the key of that name under `path`)."""
+
+    path: str
+    call: str
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    renames: Mapping[str, str] = field(default_factory=dict)
+
+    def where(self, argument: str | None) -> str:
+        if argument is None:
+            return self.path
+        root = re.split(r"[.\[]", argument, maxsplit=1)[0]
+        return self.renames.get(root, f"{self.path}.{root}") + argument[len(root) :]
 
 
 def apply_seed(store: Store, source: SeedSource, seeders: Mapping[str, Callable[..., Any]]) -> None:
-    """Validate the whole seed, then apply it through `seeders` (the FakeClarifai seeding methods)."""
+    """Check the document's shape, then apply it through `seeders` (the FakeClarifai seeding methods), which
+    check what the document means (unknown users, taken ids and tokens, ...): a refused call is reported at
+    the document path, and the store is put back as it was, so a bad seed changes nothing."""
     document, name = read_seed(source)
-    check = _Checker(name)
+    steps = _steps(_Checker(name), document)
+    with store.lock:
+        before = store.snapshot()
+        try:
+            for step in steps:
+                try:
+                    seeders[step.call](*step.args, **step.kwargs)
+                except SeedError as error:
+                    where = step.where(error.argument)
+                    raise SeedError(where, error.in_document or error.problem, name) from error
+        except BaseException:
+            store.restore(before)
+            raise
+
+
+def _steps(check: _Checker, document: Any) -> list[_Step]:
+    """The seeding calls a well-shaped document asks for, in order (every user first, then each app)."""
     check.object(document, "$", {"users", "apps"})
-    users = check.list(document.get("users"), "users")
-    apps = check.list(document.get("apps"), "apps")
-    known_users = set(store.users)
-    tokens = set(store.tokens)
-    plan: list[Callable[[], Any]] = []
-
-    def token(value: Any, path: str) -> str:
-        value = check.id(value, path)
-        if value in tokens:
-            raise check.fail(path, f"the token {value!r} is already in use")
-        tokens.add(value)
-        return value
-
-    for i, user in enumerate(users):
+    steps: list[_Step] = []
+    for i, user in enumerate(check.list(document.get("users"), "users")):
         path = f"users[{i}]"
         check.object(user, path, {"id", "pats"}, {"id"})
         user_id = check.id(user["id"], f"{path}.id")
-        if user_id in known_users:
-            raise check.fail(f"{path}.id", f"user {user_id!r} already exists")
-        known_users.add(user_id)
-        pats = [token(p, f"{path}.pats[{j}]") for j, p in enumerate(check.list(user.get("pats"), f"{path}.pats"))]
-
-        def seed_user(u: str = user_id, p: list[str] = pats) -> None:
-            for pat in p or [None]:
-                seeders["add_user"](u, pat)
-
-        plan.append(seed_user)
-
-    app_keys: set[tuple[str, str]] = set(store.apps)
-    app_fields = {
-        "user_id",
-        "id",
-        "name",
-        "collaborators",
-        "api_keys",
-        "concepts",
-        "inputs",
-        "datasets",
-        "models",
-        "workflows",
-        "public",
-    }
-    for i, app in enumerate(apps):
+        pats = check.ids(user.get("pats"), f"{path}.pats") or [None]
+        for j, pat in enumerate(pats):
+            renames = {"user_id": f"{path}.id", "pat": f"{path}.pats[{j}]"}
+            steps.append(_Step(path, "add_user", (user_id, pat), {"exist_ok": j > 0}, renames))
+    for i, app in enumerate(check.list(document.get("apps"), "apps")):
         path = f"apps[{i}]"
-        check.object(app, path, app_fields, {"user_id", "id"})
+        check.object(app, path, _APP_KEYS, {"user_id", "id"})
         owner = check.id(app["user_id"], f"{path}.user_id")
         app_id = check.id(app["id"], f"{path}.id")
-        if owner not in known_users:
-            raise check.fail(f"{path}.user_id", f"no user {owner!r} (add it under users)")
-        if (owner, app_id) in app_keys:
-            raise check.fail(f"{path}.id", f"app {owner}/{app_id} already exists")
-        app_keys.add((owner, app_id))
-        collaborators = check.ids(app.get("collaborators"), f"{path}.collaborators")
-        for j, collaborator in enumerate(collaborators):
-            if collaborator not in known_users or collaborator == owner:
-                raise check.fail(f"{path}.collaborators[{j}]", f"{collaborator!r} is not another seeded user")
-        api_keys = check.list(app.get("api_keys"), f"{path}.api_keys")
-        keys = [token(k, f"{path}.api_keys[{j}]") for j, k in enumerate(api_keys)]
-        contents = _check_contents(check, app, path)
         name = app.get("name", app_id)
         if not isinstance(name, str):
             raise check.fail(f"{path}.name", f"expected a string, got {name!r}")
         public = app.get("public", False)
         if not isinstance(public, bool):
             raise check.fail(f"{path}.public", f"expected true or false, got {public!r}")
-
-        def seed_app(
-            o: str = owner,
-            a: str = app_id,
-            n: str = name,
-            c: list[str] = collaborators,
-            k: list[str] = keys,
-            body: dict[str, list[dict[str, Any]]] = contents,
-            p: bool = public,
-        ) -> None:
-            seeders["add_app"](o, a, name=n, public=p)
-            for collaborator in c:
-                seeders["add_collaborator"](o, a, collaborator)
-            for key in k:
-                seeders["add_api_key"](o, a, key)
-            for concept in body["concepts"]:
-                seeders["add_concept"](o, a, **concept)
-            for item in body["inputs"]:
-                seeders["add_input"](o, a, **item)
-            for dataset in body["datasets"]:
-                seeders["add_dataset"](o, a, **dataset)
-            for model in body["models"]:
-                seeders["add_model"](o, a, **model)
-            for workflow in body["workflows"]:
-                seeders["add_workflow"](o, a, **workflow)
-
-        plan.append(seed_app)
-    with store.lock:
-        for step in plan:
-            step()
+        renames = {"app_id": f"{path}.id"}
+        steps.append(_Step(path, "add_app", (owner, app_id), {"name": name, "public": public}, renames))
+        for key, call in (("collaborators", "add_collaborator"), ("api_keys", "add_api_key")):
+            for j, value in enumerate(check.ids(app.get(key), f"{path}.{key}")):
+                item = f"{path}.{key}[{j}]"
+                steps.append(_Step(item, call, (owner, app_id, value), {}, {"collaborator_id": item, "key": item}))
+        for key, (call, kwargs) in _RECORDS.items():
+            for j, record in enumerate(check.list(app.get(key), f"{path}.{key}")):
+                item = f"{path}.{key}[{j}]"
+                _check_record(check, key, record, item)
+                steps.append(_Step(item, call, (owner, app_id), {**record, **kwargs}))
+    return steps
 
 
-def _check_contents(check: _Checker, app: dict[str, Any], path: str) -> dict[str, list[dict[str, Any]]]:
-    def items(key: str, allowed: set[str], required: set[str]) -> list[dict[str, Any]]:
-        found = [
-            check.object(item, f"{path}.{key}[{j}]", allowed, required)
-            for j, item in enumerate(check.list(app.get(key), f"{path}.{key}"))
-        ]
-        ids = [check.id(item["id"], f"{path}.{key}[{j}].id") for j, item in enumerate(found)]
-        check.unique(ids, f"{path}.{key}", f"{key[:-1]} id")
-        return found
+_APP_KEYS = {"user_id", "id", "name", "collaborators", "api_keys", "public", "concepts", "inputs", "datasets"}
+_APP_KEYS |= {"models", "workflows"}
 
-    concepts = items("concepts", {"id", "name"}, {"id"})
-    inputs = items("inputs", {"id", "url", "text", "metadata"}, {"id"})
-    input_ids = {item["id"] for item in inputs}
-    for j, item in enumerate(inputs):
-        for key in ("url", "text"):
-            if key in item and not isinstance(item[key], str):
-                raise check.fail(f"{path}.inputs[{j}].{key}", f"expected a string, got {item[key]!r}")
-        if "metadata" in item and not isinstance(item["metadata"], dict):
-            raise check.fail(f"{path}.inputs[{j}].metadata", "expected an object")
-    datasets = items("datasets", {"id", "input_ids"}, {"id"})
-    for j, dataset in enumerate(datasets):
-        for k, input_id in enumerate(check.ids(dataset.get("input_ids"), f"{path}.datasets[{j}].input_ids")):
-            if input_id not in input_ids:
-                raise check.fail(f"{path}.datasets[{j}].input_ids[{k}]", f"no input {input_id!r} in this app")
-    models = items("models", {"id", "version_id", "name", "predictions"}, {"id"})
-    for j, model in enumerate(models):
-        if "version_id" in model:
-            check.id(model["version_id"], f"{path}.models[{j}].version_id")
-        predictions = model.get("predictions", {})
-        if not isinstance(predictions, dict):
-            raise check.fail(f"{path}.models[{j}].predictions", "expected an object {input_id: {concept_id: score}}")
-        for input_id, scores in predictions.items():
-            where = f"{path}.models[{j}].predictions.{input_id}"
-            if not isinstance(scores, dict):
-                raise check.fail(where, "expected an object {concept_id: score}")
-            for concept_id, score in scores.items():
-                if isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 1:
-                    raise check.fail(f"{where}.{concept_id}", f"expected a score in [0, 1], got {score!r}")
-    model_ids = {model["id"] for model in models}
-    workflows = items("workflows", {"id", "model_id", "version_id"}, {"id", "model_id"})
-    for j, workflow in enumerate(workflows):
-        if workflow["model_id"] not in model_ids:
-            raise check.fail(f"{path}.workflows[{j}].model_id", f"no model {workflow['model_id']!r} in this app")
-    return {"concepts": concepts, "inputs": inputs, "datasets": datasets, "models": models, "workflows": workflows}
+# an app's records: the seeding call that makes one, and what it is told (a seed makes every record new)
+_RECORDS: dict[str, tuple[str, dict[str, Any]]] = {
+    "concepts": ("add_concept", {"replace": False}),
+    "inputs": ("add_input", {}),
+    "datasets": ("add_dataset", {}),
+    "models": ("add_model", {"replace": False}),
+    "workflows": ("add_workflow", {"replace": False}),
+}
+
+# each record's keys (required ones first: every record names its id) and which of them hold strings
+_RECORD_KEYS: dict[str, tuple[set[str], set[str]]] = {
+    "concepts": ({"id", "name"}, {"id"}),
+    "inputs": ({"id", "url", "text", "metadata"}, {"id"}),
+    "datasets": ({"id", "input_ids"}, {"id"}),
+    "models": ({"id", "version_id", "name", "predictions"}, {"id"}),
+    "workflows": ({"id", "model_id", "version_id"}, {"id", "model_id"}),
+}
+_STRINGS = {"name", "url", "text"}
+_IDS = {"id", "version_id", "model_id"}
+
+
+def _check_record(check: _Checker, key: str, record: Any, path: str) -> None:
+    """The shape of one record of an app: its keys and their types (what they mean, the seeding call checks)."""
+    allowed, required = _RECORD_KEYS[key]
+    check.object(record, path, allowed, required)
+    for name, value in record.items():
+        where = f"{path}.{name}"
+        if name in _IDS:
+            check.id(value, where)
+        elif name in _STRINGS and not isinstance(value, str):
+            raise check.fail(where, f"expected a string, got {value!r}")
+    if "metadata" in record and not isinstance(record["metadata"], dict):
+        raise check.fail(f"{path}.metadata", "expected an object")
+    if "input_ids" in record:
+        check.ids(record["input_ids"], f"{path}.input_ids")
+    predictions = record.get("predictions", {})
+    if not isinstance(predictions, dict):
+        raise check.fail(f"{path}.predictions", "expected an object {input_id: {concept_id: score}}")
+    for input_id, scores in predictions.items():
+        if not isinstance(scores, dict):
+            raise check.fail(f"{path}.predictions.{input_id}", "expected an object {concept_id: score}")

@@ -343,11 +343,14 @@ class FakeClarifai:
             },
         )
 
-    def add_user(self, user_id: str, pat: str | None = None) -> str:
-        """Create `user_id` if new and give it a PAT (generated when not given); returns the PAT."""
+    def add_user(self, user_id: str, pat: str | None = None, *, exist_ok: bool = True) -> str:
+        """Create `user_id` if new (`exist_ok=False`: refuse one that exists) and give it a PAT (generated when
+        not given); returns the PAT."""
         with self.store.lock:
+            if user_id in self.store.users and not exist_ok:
+                raise _refused("add_user", f"user {user_id!r} already exists", "user_id")
             token = pat or self.store.ids.new_id()
-            self._claim_token(token, "add_user")
+            self._claim_token(token, "add_user", "pat")
             if user_id not in self.store.users:
                 self.store.users[user_id] = resources_pb2.User(id=user_id, created_at=self._now())
             self.store.tokens[token] = Token(token, user_id)
@@ -356,9 +359,9 @@ class FakeClarifai:
     def add_app(self, user_id: str, app_id: str, *, name: str | None = None, public: bool = False) -> AppState:
         """A new app of `user_id`; a `public` one is readable by every valid key (like `clarifai/main`)."""
         with self.store.lock:
-            self._require_user(user_id, "add_app")
+            self._require_user(user_id, "add_app", "user_id")
             if self.store.app(user_id, app_id) is not None:
-                raise _refused("add_app", f"app {user_id}/{app_id} already exists")
+                raise _refused("add_app", f"app {user_id}/{app_id} already exists", "app_id")
             app = resources_pb2.App(id=app_id, user_id=user_id, name=name or app_id, created_at=self._now())
             app.modified_at.CopyFrom(app.created_at)
             state = AppState(app=app, public=public)
@@ -366,9 +369,14 @@ class FakeClarifai:
             return state
 
     def add_collaborator(self, user_id: str, app_id: str, collaborator_id: str) -> None:
+        """Make another user a collaborator of the app (once)."""
         with self.store.lock:
             app = self._app(user_id, app_id, "add_collaborator")
-            self._require_user(collaborator_id, "add_collaborator")
+            self._require_user(collaborator_id, "add_collaborator", "collaborator_id")
+            if collaborator_id == user_id or collaborator_id in app.collaborators:
+                role = "owns" if collaborator_id == user_id else "already collaborates on"
+                problem = f"{collaborator_id!r} {role} {user_id}/{app_id}: a collaborator is another user, added once"
+                raise _refused("add_collaborator", problem, "collaborator_id")
             collaborator = resources_pb2.Collaborator(
                 id=self.store.ids.new_id(), user=self.store.users[collaborator_id], app=app.app, created_at=self._now()
             )
@@ -379,13 +387,15 @@ class FakeClarifai:
         with self.store.lock:
             self._app(user_id, app_id, "add_api_key")
             token = key or self.store.ids.new_id()
-            self._claim_token(token, "add_api_key")
+            self._claim_token(token, "add_api_key", "key")
             self.store.tokens[token] = Token(token, user_id, app_id)
             return token
 
-    def add_concept(self, user_id: str, app_id: str, id: str, name: str | None = None) -> None:
+    def add_concept(self, user_id: str, app_id: str, id: str, name: str | None = None, *, replace: bool = True) -> None:
+        """A concept; one of the same id is replaced (`replace=False`: refused)."""
         with self.store.lock:
             app = self._app(user_id, app_id, "add_concept")
+            _refuse_taken("add_concept", "concept", id, app.concepts if not replace else {}, app)
             app.put_concept(new_concept(app, resources_pb2.Concept(id=id, name=name or id), self._now()))
 
     def add_input(
@@ -399,19 +409,17 @@ class FakeClarifai:
     ) -> None:
         with self.store.lock:
             app = self._app(user_id, app_id, "add_input")
-            if id in app.inputs:
-                raise _refused("add_input", f"input {id!r} already exists in {user_id}/{app_id}")
+            _refuse_taken("add_input", "input", id, app.inputs, app)
             made = new_input(id, url=url, text=text, metadata=metadata, created_at=self.store.clock.now())
             store_inputs(self.store, app, [made])
 
     def add_dataset(self, user_id: str, app_id: str, id: str, input_ids: Sequence[str] = ()) -> None:
         with self.store.lock:
             app = self._app(user_id, app_id, "add_dataset")
-            if id in app.datasets:
-                raise _refused("add_dataset", f"dataset {id!r} already exists in {user_id}/{app_id}")
-            missing = [i for i in input_ids if i not in app.inputs]
-            if missing:
-                raise _refused("add_dataset", f"inputs {missing} do not exist in {user_id}/{app_id}")
+            _refuse_taken("add_dataset", "dataset", id, app.datasets, app)
+            for k, input_id in enumerate(input_ids):
+                if input_id not in app.inputs:
+                    raise _refused("add_dataset", f"no input {input_id!r} in this app", f"input_ids[{k}]")
             now = self._now()
             app.add_dataset(new_dataset(app, resources_pb2.Dataset(id=id), now))
             datasets.add_members(self.store, app, id, input_ids, now)
@@ -425,16 +433,25 @@ class FakeClarifai:
         predict: Predict | None = None,
         predictions: Mapping[str, Mapping[str, float]] | None = None,
         name: str = "",
+        *,
+        replace: bool = True,
     ) -> FakeModel:
-        """A fake model: `predict(input) -> {concept_id: score}`, or a static `predictions` table."""
+        """A fake model: `predict(input) -> {concept_id: score}`, or a static `predictions` table (scores in
+        [0, 1]). One of the same id is replaced (`replace=False`: refused)."""
         if predict is None:
             table = {k: dict(v) for k, v in (predictions or {}).items()}
+            for input_id, scores in table.items():
+                for concept_id, score in scores.items():
+                    if isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 1:
+                        problem = f"expected a score in [0, 1], got {score!r}"
+                        raise _refused("add_model", problem, f"predictions.{input_id}.{concept_id}")
 
             def predict(item: resources_pb2.Input, table: dict[str, dict[str, float]] = table) -> dict[str, float]:
                 return table.get(item.id, {})
 
         with self.store.lock:
             app = self._app(user_id, app_id, "add_model")
+            _refuse_taken("add_model", "model", id, app.models if not replace else {}, app)
             model = FakeModel(id=id, version_id=version_id or self.store.ids.new_id(), predict=predict, name=name or id)
             app.put_model(model)
             return model
@@ -446,24 +463,29 @@ class FakeClarifai:
         id: str,
         model_id: str,
         version_id: str | None = None,
+        *,
+        replace: bool = True,
     ) -> None:
+        """A one-node workflow running `model_id`; one of the same id is replaced (`replace=False`: refused)."""
         with self.store.lock:
             app = self._app(user_id, app_id, "add_workflow")
+            _refuse_taken("add_workflow", "workflow", id, app.workflows if not replace else {}, app)
             if model_id not in app.models:
-                raise _refused("add_workflow", f"model {model_id!r} does not exist in {user_id}/{app_id}")
+                raise _refused("add_workflow", f"no model {model_id!r} in this app", "model_id")
             app.put_workflow(FakeWorkflow(id=id, model_id=model_id, version_id=version_id or self.store.ids.new_id()))
 
     # -- helpers -----------------------------------------------------------------------------
     def _now(self) -> Any:
         return to_timestamp(self.store.clock.now())
 
-    def _require_user(self, user_id: str, call: str) -> None:
+    def _require_user(self, user_id: str, call: str, argument: str) -> None:
         if user_id not in self.store.users:
-            raise _refused(call, f"no user {user_id!r}: add_user() it first")
+            problem = f"no user {user_id!r}: add_user() it first"
+            raise _refused(call, problem, argument, in_document=f"no user {user_id!r} (add it under users)")
 
-    def _claim_token(self, token: str, call: str) -> None:
+    def _claim_token(self, token: str, call: str, argument: str) -> None:
         if token in self.store.tokens:
-            raise _refused(call, f"the token {token!r} is already in use")
+            raise _refused(call, f"the token {token!r} is already in use", argument)
 
     def _app(self, user_id: str, app_id: str, call: str) -> AppState:
         app = self.store.app(user_id, app_id)
@@ -472,7 +494,12 @@ class FakeClarifai:
         return app
 
 
-def _refused(call: str, problem: str) -> seed.SeedError:
-    """The one seeding error: a seed document's problems and a refused `FakeClarifai.add_*` call are both a
-    `SeedError` (a ValueError) naming where: the document path, or the seeding call."""
-    return seed.SeedError(call, problem, "FakeClarifai")
+def _refuse_taken(call: str, kind: str, record_id: str, taken: Mapping[str, Any], app: AppState) -> None:
+    if record_id in taken:
+        raise _refused(call, f"duplicate {kind} id {record_id!r} ({app.user_id}/{app.app_id} has one)", "id")
+
+
+def _refused(call: str, problem: str, argument: str | None = None, *, in_document: str | None = None) -> seed.SeedError:
+    """The one seeding error: a refused `FakeClarifai.add_*` call is a `SeedError` (a ValueError) naming the
+    call and the `argument` at fault; `load_seed` reports it at the document path instead."""
+    return seed.SeedError(call, problem, "FakeClarifai", argument=argument, in_document=in_document)

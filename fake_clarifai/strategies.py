@@ -227,14 +227,25 @@ def task_workers(
         type=resources_pb2.TaskWorker.WORKER_HUMAN,
         workers=[resources_pb2.Worker(user=resources_pb2.User(id=user_id)) for user_id in chosen],
     )
-    if worker.strategy == PARTITIONED:
-        config = draw(partitioned_configs(st.just(chosen)))
-        info = worker.partitioned_strategy_info
-        info.workers_per_input = config.workers_per_input
-        info.type = EVENLY if config.weights is None else WEIGHTED
-        if config.weights is not None:
-            info.weights.update(dict(config.weights))
+    draw_info = _WORKER_INFO.get(worker.strategy)
+    if draw_info is not None:
+        draw_info(draw, worker, chosen)
     return worker
+
+
+def _partitioned_info(draw: st.DrawFn, worker: resources_pb2.TaskWorker, chosen: list[str]) -> None:
+    config = draw(partitioned_configs(st.just(chosen)))
+    info = worker.partitioned_strategy_info
+    info.workers_per_input = config.workers_per_input
+    info.type = EVENLY if config.weights is None else WEIGHTED
+    if config.weights is not None:
+        info.weights.update(dict(config.weights))
+
+
+# work strategy -> how to draw its valid strategy info (a strategy without a row takes none)
+_WORKER_INFO: dict[int, Callable[[st.DrawFn, resources_pb2.TaskWorker, list[str]], None]] = {
+    PARTITIONED: _partitioned_info,
+}
 
 
 def _manual_info(draw: st.DrawFn, review: resources_pb2.TaskReview) -> None:

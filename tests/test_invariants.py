@@ -103,6 +103,17 @@ def test_an_input_dealt_again_after_its_worker_submitted_it_is_named(fake: FakeC
     assert violations(fake.store) == []
 
 
+def test_a_plan_dealing_every_input_to_every_worker_is_not_held_to_workers_per_input(fake: FakeClarifai) -> None:
+    """FULL: the plan says it is not bounded, and the check asks it (not the task's strategy)."""
+    task = fake.store.app("owner", "main").tasks["t-1"]
+    task.replace(dataclasses.replace(task.assignments["a-1"], state=SUCCESS))
+    task.worker_user_ids = frozenset({"labeler-1", "labeler-2"})
+    task.work = PartitionPlan({"labeler-2": ["in-1", "in-2"]}, ["in-1", "in-2"], made_at=0.0, bounded=False)
+    assert violations(fake.store) == []
+    task.work = task.work.clone()
+    assert violations(fake.store) == [] and not task.work.bounded
+
+
 def test_work_left_on_a_deleted_input_is_named(fake: FakeClarifai) -> None:
     """Issue 13's second bug: submitted work stayed on an input that was deleted."""
     app = fake.store.app("owner", "main")

@@ -297,12 +297,16 @@ class PartitionPlan(WorkSource):
     per-worker cursors and counts and the removed inputs. Not thread-safe by itself: the store's lock guards it.
     """
 
-    __slots__ = ("_cursor", "_dealt", "_left", "_position", "_removed", "made_at")
+    __slots__ = ("_cursor", "_dealt", "_left", "_position", "_removed", "bounded", "made_at")
 
-    def __init__(self, dealt: Mapping[str, list[str]], source: Sequence[str], made_at: float) -> None:
+    def __init__(
+        self, dealt: Mapping[str, list[str]], source: Sequence[str], made_at: float, *, bounded: bool = True
+    ) -> None:
         """`dealt`: worker -> its inputs, each list in the order of `source` (the source's input ids);
-        `made_at`: when the work was dealt (the time its assignments carry when they are handed out)."""
+        `made_at`: when the work was dealt (the time its assignments carry when they are handed out);
+        `bounded`: each input was dealt to workers_per_input workers (PARTITIONED), not to all (FULL)."""
         self.made_at = made_at
+        self.bounded = bounded
         self._dealt = dict(dealt)
         self._position = dict(zip(source, range(len(source)), strict=True))
         self._cursor = dict.fromkeys(self._dealt, 0)
@@ -370,6 +374,7 @@ class PartitionPlan(WorkSource):
         """An independent copy (for store snapshots): the dealt lists and source positions are shared."""
         copy = PartitionPlan.__new__(PartitionPlan)
         copy.made_at = self.made_at
+        copy.bounded = self.bounded
         copy._dealt = self._dealt
         copy._position = self._position
         copy._cursor = self._cursor.copy()

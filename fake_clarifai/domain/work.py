@@ -27,6 +27,7 @@ class WorkSource:
     __slots__ = ()
 
     follows_source = False  # whether inputs joining the task's source later are worked on (`inputs_joined`)
+    bounded = True  # whether no input goes to more than workers_per_input workers (FULL: to every worker)
 
     def workers(self) -> list[str]:
         """The workers that have planned work (not handed out yet), in worker order."""

@@ -215,7 +215,7 @@ def start_plan(deal: Callable[[ValidTask, Sequence[str], Held], dict[str, list[s
             state.kept_beyond_wpi = kept_beyond(holders, state.task.worker.partitioned_strategy_info.workers_per_input)
         dealt = deal(valid, input_ids, holders)
         now = ctx.now()
-        state.work = PartitionPlan(dealt, input_ids, now)
+        state.work = PartitionPlan(dealt, input_ids, now, bounded=bounded)
         for worker, ids in dealt.items():  # kept pending work stays where it was dealt in the worker's queue
             kept = {i: pending[(worker, i)] for i in ids if (worker, i) in pending}
             if kept:
