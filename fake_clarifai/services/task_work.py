@@ -17,6 +17,7 @@ from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 
 from fake_clarifai.context import CallContext
 from fake_clarifai.domain import review
+from fake_clarifai.domain.annotation_rules import task_link, with_task_link
 from fake_clarifai.domain.review import AWAITING_REVIEW, PENDING, Decision, IllegalTransition
 from fake_clarifai.domain.task_validation import worker_user_ids
 from fake_clarifai.errors import ApiError, Code, invalid, status_of
@@ -252,9 +253,10 @@ def checked_task_annotations(
 ) -> list[resources_pb2.Annotation]:
     """PostAnnotations' rule for annotations with a `task_id` (BEHAVIOUR.md §6), checked before anything is stored.
 
-    Only a worker of the task may post them, on an input assigned to it whose assignment is not yet
-    submitted; they start `ANNOTATION_PENDING` whatever status the request gives. Returns the annotations
-    to create (copies where the status changed).
+    The link is `task_id` or the deprecated `annotation_info` "task_id" (`annotation_rules.task_link`); the
+    annotation is stored with `task_id` filled in. Only a worker of the task may post them, on an input
+    assigned to it whose assignment is not yet submitted; they start `ANNOTATION_PENDING` whatever status
+    the request gives. Returns the annotations to create (copies where the link or the status changed).
 
     Checked before the app-wide id checks, so that a worker who is not an app member learns nothing of
     the app's other inputs: a missing input is "not assigned" like any other; and such a worker may not
@@ -262,11 +264,13 @@ def checked_task_annotations(
     """
     result = []
     member = ctx.app.is_member(ctx.caller.user_id)
-    for i, requested in enumerate(annotations):
+    for i, given in enumerate(annotations):
+        requested = with_task_link(given, f"annotations[{i}]")  # the deprecated annotation_info form too
         if not requested.task_id:
             result.append(requested)
             continue
-        task = existing_task(ctx.app, requested.task_id, f"annotations[{i}].task_id")
+        link_field = "task_id" if given.task_id else "annotation_info.task_id"
+        task = existing_task(ctx.app, requested.task_id, f"annotations[{i}].{link_field}")
         worker = ctx.caller.user_id
         if requested.id and not member:
             raise ApiError(
@@ -309,8 +313,16 @@ def require_labeler_may_edit(app: AppState, annotation: resources_pb2.Annotation
 
 def task_worker_grant(app: AppState, user_id: str, request: service_pb2.PostAnnotationsRequest) -> bool:
     """PostAnnotations by a task worker who is not an app member: every annotation names one of its tasks."""
-    tasks = [app.tasks.get(a.task_id) for a in request.annotations]
+    tasks = [app.tasks.get(linked_task_or_none(a)) for a in request.annotations]
     return bool(tasks) and all(task is not None and user_id in task.worker_user_ids for task in tasks)
+
+
+def linked_task_or_none(annotation: resources_pb2.Annotation) -> str | None:
+    """`task_link` for the grant, which only answers yes or no: a malformed link grants nothing."""
+    try:
+        return task_link(annotation, "annotation")
+    except ApiError:
+        return None
 
 
 # -- shared steps ------------------------------------------------------------------------------
