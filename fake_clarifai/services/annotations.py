@@ -209,8 +209,8 @@ def patch_annotations(
 def require_same_task(stored: resources_pb2.Annotation, edited: resources_pb2.Annotation, field: str) -> None:
     """A patch never moves an annotation to or from a task: its annotation_info may not name another task
     than the annotation's own [policy: the task link is made when the annotation is posted, §6.3]."""
-    named = task_link(edited, field)
-    if named != stored.task_id:
+    named = task_link(resources_pb2.Annotation(annotation_info=edited.annotation_info), field)
+    if named and named != stored.task_id:
         held = f"task '{stored.task_id}'" if stored.task_id else "no task"
         raise ApiError(
             INVALID,
