@@ -20,10 +20,11 @@ from clarifai_grpc.grpc.api import resources_pb2
 
 from fake_clarifai.domain.assignment import effective_wpi
 from fake_clarifai.domain.review_policy import PENDING
+from fake_clarifai.domain.task_validation import is_auto_annotation
 from fake_clarifai.errors import Code
-from fake_clarifai.services.task_work import input_count_tallies
+from fake_clarifai.services.task_work import annotation_worker_key, input_count_tallies
 from fake_clarifai.services.tasks import task_metrics
-from fake_clarifai.store import AppState, Store, TaskState
+from fake_clarifai.store import AppState, Assignment, Store, TaskState
 
 if TYPE_CHECKING:
     from fake_clarifai.server import FakeClarifai
@@ -133,7 +134,7 @@ def _task_violations(store: Store, app: AppState, task_id: str, task: TaskState)
             problems.append(f"{where}: stored as {assignment.id!r} of task {assignment.task_id!r}")
         if assignment.state not in ASSIGNMENT_STATES:
             problems.append(f"{where}: state {assignment.state} is not a TASK_ASSIGNMENT_* code")
-        if assignment.worker_id not in store.users:
+        if assignment.worker_id not in store.users and not _model_review_item(app, task, assignment):
             problems.append(f"{where}: worker {assignment.worker_id!r} is not a user")
         if assignment.state == Code.TASK_ASSIGNMENT_PENDING:
             if assignment.input_id not in app.inputs:
@@ -168,6 +169,15 @@ def _task_violations(store: Store, app: AppState, task_id: str, task: TaskState)
     problems += [f"assignment_ids_by_input[{input_id!r}] is empty" for input_id in empty]
     problems += _work_violations(app, task)
     return problems
+
+
+def _model_review_item(app: AppState, task: TaskState, assignment: Assignment) -> bool:
+    """An auto-annotation review item (BEHAVIOUR.md §7.1): never pending, and on an input where the task's
+    annotations include one by that model or workflow version."""
+    if not is_auto_annotation(task.task) or assignment.state == PENDING:
+        return False
+    found = (app.annotations[i] for i in app.annotation_ids_by_input.get(assignment.input_id, ()))
+    return any(a.task_id == task.task.id and annotation_worker_key(a) == assignment.worker_id for a in found)
 
 
 def _in_source(app: AppState, source: resources_pb2.TaskInputSource) -> Callable[[str], bool]:

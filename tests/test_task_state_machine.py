@@ -68,8 +68,9 @@ class ModelTask:
 def definitions(draw: Any, dataset_exists: bool) -> tuple[resources_pb2.Task, ModelTask]:
     """A valid human task over the machine's users, and its model."""
     strategy = draw(st.sampled_from(["PARTITIONED", "FULL", "DYNAMIC"]))
-    workers = tuple(draw(st.lists(st.sampled_from(LABELERS), min_size=1, max_size=3, unique=True)))
-    wpi = draw(st.integers(1, len(workers))) if strategy != "FULL" else 1
+    fewest = 1 if strategy == "PARTITIONED" else 0  # FULL and DYNAMIC may have no workers (BEHAVIOUR.md §5.8)
+    workers = tuple(draw(st.lists(st.sampled_from(LABELERS), min_size=fewest, max_size=3, unique=True)))
+    wpi = draw(st.integers(1, len(workers))) if strategy != "FULL" and workers else 1
     weights = None
     if strategy == "PARTITIONED" and draw(st.booleans()):
         weights = {w: float(draw(st.integers(1, 3))) if wpi == 1 else 1.0 for w in workers}
@@ -250,6 +251,8 @@ class TaskMachine(RuleBasedStateMachine):
     @rule(data=st.data(), deprecated=st.booleans())
     def label_start(self, data: Any, deprecated: bool) -> None:
         task_id, task = self._pick_task(data)
+        if not task.workers:  # nobody labels a task without workers: outsiders_are_refused checks it
+            return
         worker = data.draw(st.sampled_from(task.workers))
         if deprecated:
             request = service_pb2.ListNextTaskAssignmentsRequest(task_id=task_id)
@@ -271,6 +274,8 @@ class TaskMachine(RuleBasedStateMachine):
     def label_a_whole_batch(self, data: Any) -> None:
         """LABEL_START, an annotation on each input, LABEL_SUBMIT of the whole batch."""
         task_id, task = self._pick_task(data)
+        if not task.workers:  # nobody labels a task without workers: outsiders_are_refused checks it
+            return
         worker = data.draw(st.sampled_from(task.workers))
         batch = self.client.start(worker, task_id)
         for assignment in batch:
@@ -295,6 +300,8 @@ class TaskMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def submit(self, data: Any) -> None:
         task_id, task = self._pick_task(data)
+        if not task.workers:  # nobody labels a task without workers: outsiders_are_refused checks it
+            return
         worker = data.draw(st.sampled_from(task.workers))
         mine = self._known_in(task, {PENDING}, worker)
         if not mine:
@@ -350,11 +357,12 @@ class TaskMachine(RuleBasedStateMachine):
             f"user '{not_worker}' is not a worker of task '{task_id}'",
             lambda: self.client.put(not_worker, task_id, Action.LABEL_START),
         )
-        self._refused(
-            Code.TASK_PERMISSION_DENIED,
-            f"user '{task.workers[0]}' is not a reviewer of task '{task_id}'",
-            lambda: self.client.put(task.workers[0], task_id, Action.REVIEW_START),
-        )
+        if task.workers:
+            self._refused(
+                Code.TASK_PERMISSION_DENIED,
+                f"user '{task.workers[0]}' is not a reviewer of task '{task_id}'",
+                lambda: self.client.put(task.workers[0], task_id, Action.REVIEW_START),
+            )
 
     # -- review -----------------------------------------------------------------------------------
     @precondition(lambda self: any(t.review != "NONE" for t in self.tasks.values()))
@@ -376,6 +384,8 @@ class TaskMachine(RuleBasedStateMachine):
         if task.review == "NONE" or not (awaiting or in_bulk):
             return
         if in_bulk:
+            if not task.workers:  # nobody labels a task without workers: outsiders_are_refused checks it
+                return
             worker = data.draw(st.sampled_from(task.workers))
             response = self.client.decide(REVIEWER, task_id, action, workers=[worker])
         else:

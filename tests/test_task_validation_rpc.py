@@ -105,10 +105,11 @@ RULES = [
         id="unknown worker strategy",
     ),
     pytest.param(
-        [task(worker=r.TaskWorker(strategy="FULL"))],
+        [task(worker=r.TaskWorker(strategy="PARTITIONED"))],
         INVALID,
-        "tasks[0].worker.workers is empty: a CONCEPTS_CLASSIFICATION task needs at least one user worker",
-        id="human task without workers",
+        "tasks[0].worker.partitioned_strategy_info.workers_per_input 0 exceeds the number of workers (0): "
+        "each input goes to that many distinct workers",
+        id="PARTITIONED task without workers (a FULL or DYNAMIC one is accepted: BEHAVIOUR.md §4.2)",
     ),
     pytest.param(
         [task(worker=r.TaskWorker(strategy="FULL", workers=[user("labeler-1"), user("ghost")]))],

@@ -86,3 +86,33 @@ def supported_worker_fields(requested: Sequence[str]) -> frozenset[str]:
         if name not in WORKER_FIELDS:
             raise ApiError(INVALID, f"additional_fields[{i}] '{name}' is not supported: use {', '.join(WORKER_FIELDS)}")
     return frozenset(requested)
+
+
+def task_link(annotation: resources_pb2.Annotation, field: str) -> str:
+    """The task an annotation is linked to: `task_id`, else the deprecated `annotation_info` key "task_id"
+    [proto: `Annotation.annotation_info` ("task_id is deprecated in annotation_info. Use task_id"); docs: Task
+    Annotations page]. Both given and different, or a non-string key: ANNOTATION_INVALID_ARGUMENT [policy]."""
+    value = annotation.annotation_info.fields.get("task_id")
+    if value is None:
+        return annotation.task_id
+    if value.WhichOneof("kind") != "string_value":
+        raise ApiError(INVALID, f"{field}.annotation_info.task_id is not a string: give the task id as a string")
+    legacy = value.string_value
+    if annotation.task_id and legacy and legacy != annotation.task_id:
+        raise ApiError(
+            INVALID,
+            f"{field}.task_id '{annotation.task_id}' and {field}.annotation_info.task_id '{legacy}' name different "
+            "tasks: give one (annotation_info.task_id is deprecated)",
+        )
+    return annotation.task_id or legacy
+
+
+def with_task_link(annotation: resources_pb2.Annotation, field: str) -> resources_pb2.Annotation:
+    """`annotation` with `task_id` filled in from `task_link` (a copy when it changes; annotation_info is kept)."""
+    task_id = task_link(annotation, field)
+    if task_id == annotation.task_id:
+        return annotation
+    linked = resources_pb2.Annotation()
+    linked.CopyFrom(annotation)
+    linked.task_id = task_id
+    return linked

@@ -183,8 +183,6 @@ def _check_human_workers(
         raise invalid(f"{where}.worker.strategy {worker.strategy} is not a worker strategy: use {choices}")
     if worker.type == TaskWorker.WORKER_AUTO:
         raise invalid(f"{where}.worker.type WORKER_AUTO needs task type TYPE_NOT_SET, not {task_type}")
-    if not workers:
-        raise invalid(f"{where}.worker.workers is empty: a {task_type} task needs at least one user worker")
     for named in workers:
         kind = named.worker.WhichOneof("worker")
         if kind != "user":
@@ -199,8 +197,8 @@ def _check_human_workers(
         and info.type not in PartitionInfo.TaskWorkerPartitionedStrategy.values()
     ):
         raise invalid(f"{where}.worker.partitioned_strategy_info.type {info.type} is not EVENLY or WEIGHTED")
-    if worker.strategy == TaskWorker.FULL:
-        return ids, None
+    if worker.strategy == TaskWorker.FULL or (not ids and worker.strategy == TaskWorker.DYNAMIC):
+        return ids, None  # a task without workers has nobody to share DYNAMIC work among [policy, §4.2]
     weights = partition_weights(task) if worker.strategy == TaskWorker.PARTITIONED else None
     try:
         return ids, validate_partitioned(ids, info.workers_per_input, weights)

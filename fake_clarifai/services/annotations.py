@@ -25,6 +25,7 @@ from fake_clarifai.domain.annotation_rules import (
     named_author,
     settable_status,
     supported_worker_fields,
+    task_link,
     worker_key,
 )
 from fake_clarifai.errors import ApiError, Code, invalid, not_found, status_of
@@ -193,7 +194,9 @@ def patch_annotations(
     for n, change in enumerate(request.annotations):
         stored = existing_annotation(app, change.id, change.input_id, f"annotations[{n}].id")
         task_work.require_labeler_may_edit(app, stored, ctx.caller.user_id, f"annotations[{n}]")
-        changed.append(changed_annotation(stored, change, action, f"annotations[{n}]"))
+        edited = changed_annotation(stored, change, action, f"annotations[{n}]")
+        require_same_task(stored, edited, f"annotations[{n}]")
+        changed.append(edited)
     emptied = [a.id for a in changed if request.delete_if_empty_data and is_deletable_when_empty(a, action)]
     modified_at = ctx.timestamp()
     for annotation in changed:
@@ -201,6 +204,19 @@ def patch_annotations(
         app.replace_annotation(annotation)
     app.remove_annotations(emptied)
     return service_pb2.MultiAnnotationResponse(annotations=[a for a in changed if a.id not in emptied])
+
+
+def require_same_task(stored: resources_pb2.Annotation, edited: resources_pb2.Annotation, field: str) -> None:
+    """A patch never moves an annotation to or from a task: its annotation_info may not name another task
+    than the annotation's own [policy: the task link is made when the annotation is posted, §6.3]."""
+    named = task_link(resources_pb2.Annotation(annotation_info=edited.annotation_info), field)
+    if named and named != stored.task_id:
+        held = f"task '{stored.task_id}'" if stored.task_id else "no task"
+        raise ApiError(
+            INVALID,
+            f"{field}.annotation_info.task_id '{named}': annotation '{stored.id}' belongs to {held}, "
+            "and a patch does not change it",
+        )
 
 
 def changed_annotation(

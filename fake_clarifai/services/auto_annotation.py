@@ -3,7 +3,9 @@
 `start_auto_annotation` runs when a task of type TYPE_NOT_SET is created: it annotates the source's inputs
 and leaves the task TASK_IDLE, or TASK_FAILED (with nothing written) when the model's predict raises. The
 `AutoAnnotationWork` it puts in `TaskState.work` (the task's work source, domain/work.py) annotates inputs
-that join the source later (services/source_events.py hands them over) while the task is idle.
+that join the source later (services/source_events.py hands them over) while the task is idle. An input the
+model flags for review (an annotation written `ANNOTATION_AWAITING_REVIEW`) gets one assignment of the model
+worker, `TASK_ASSIGNMENT_AWAITING_REVIEW`, which the task's reviewers take and decide (BEHAVIOUR.md §7.1).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from fake_clarifai.domain.auto_annotation import PlannedAnnotation, annotations_
 from fake_clarifai.domain.work import WorkSource
 from fake_clarifai.errors import Code, status_of
 from fake_clarifai.ids import to_timestamp
-from fake_clarifai.store import AppState, FakeModel, Store, TaskState
+from fake_clarifai.store import AppState, Assignment, FakeModel, Store, TaskState
+
+AWAITING_REVIEW = Code.TASK_ASSIGNMENT_AWAITING_REVIEW
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +33,11 @@ class Annotator:
     model: FakeModel
     worker: resources_pb2.Worker
     name: str
+
+    @property
+    def key(self) -> str:
+        """How the task's records know this worker (as counts do): the model's or the workflow's version id."""
+        return self.worker.model.model_version.id or self.worker.workflow.version.id
 
     @classmethod
     def of(cls, app: AppState, task: resources_pb2.Task) -> Annotator:
@@ -50,6 +59,8 @@ class Annotator:
 def start_auto_annotation(store: Store, app: AppState, task: TaskState, input_ids: Sequence[str]) -> None:
     """A new auto-annotation task: annotate `input_ids` (the source, in order), then TASK_IDLE or TASK_FAILED."""
     task.work = AUTO_ANNOTATION
+    if task.task.delete_previous_annotations:
+        delete_previous_annotations(app, task.task)
     failure = annotate(store, app, task, input_ids)
     task.set_status(Code.TASK_FAILED if failure else Code.TASK_IDLE, store.clock.now(), failure or "")
 
@@ -92,14 +103,61 @@ def annotate(store: Store, app: AppState, task: TaskState, input_ids: Sequence[s
         except Exception as error:
             return f"{annotator.name} failed on input '{input_id}': {type(error).__name__}: {error}"
         planned.extend((input_id, annotation) for annotation in chosen)
-    stamp = to_timestamp(store.clock.now())
+    now = store.clock.now()
+    stamp = to_timestamp(now)
     app.add_annotations(
         [
             auto_annotation(store.ids.new_id(), app, task.task.id, annotator, input_id, chosen, stamp)
             for input_id, chosen in planned
         ],
     )
+    flagged = dict.fromkeys(i for i, chosen in planned if chosen.status_code == Code.ANNOTATION_AWAITING_REVIEW)
+    task.add(
+        Assignment(store.ids.new_id(), task.task.id, input_id, annotator.key, AWAITING_REVIEW, now, now)
+        for input_id in flagged
+    )
     return None
+
+
+def delete_previous_annotations(app: AppState, task: resources_pb2.Task) -> None:
+    """Delete `previous_annotations`; an earlier task's review item on an input left without its model's
+    annotations leaves that task (there is nothing left to review) [policy]."""
+    gone = [app.annotations[i] for i in previous_annotations(app, task)]
+    app.remove_annotations(a.id for a in gone)
+    for annotation in gone:
+        earlier = app.tasks.get(annotation.task_id)
+        key = annotation.worker.model.model_version.id or annotation.worker.workflow.version.id
+        if earlier is None or any(
+            a.task_id == earlier.task.id and a.worker == annotation.worker
+            for a in (app.annotations[i] for i in app.annotation_ids_by_input.get(annotation.input_id, ()))
+        ):
+            continue
+        for assignment in earlier.of_input(annotation.input_id):
+            if assignment.worker_id == key:
+                earlier.remove(assignment.id)
+
+
+def previous_annotations(app: AppState, task: resources_pb2.Task) -> list[str]:
+    """`delete_previous_annotations`: the annotations other auto-annotation tasks' runs of the same model (or
+    workflow) wrote with one of this task's concepts [proto: `Task.delete_previous_annotations`]. An annotation
+    of several concepts goes when one of them is the task's [policy; the fake's model annotations hold one]."""
+    worker = task.worker.workers[0]
+    concept_ids = {c.concept.id for c in task.concepts} | set(task.concept_ids)
+
+    def same_worker(annotation: resources_pb2.Annotation) -> bool:
+        made_by = annotation.worker
+        if worker.HasField("workflow"):
+            return made_by.HasField("workflow") and made_by.workflow.id == worker.workflow.id
+        return made_by.HasField("model") and made_by.model.id == worker.model.id
+
+    return [
+        a.id
+        for a in app.annotations.values()
+        if a.task_id
+        and a.task_id != task.id
+        and same_worker(a)
+        and any(c.id in concept_ids for c in a.data.concepts)
+    ]
 
 
 def checked_scores(predictions: object) -> Mapping[str, float]:

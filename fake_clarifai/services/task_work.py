@@ -17,8 +17,8 @@ from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 
 from fake_clarifai.context import CallContext
 from fake_clarifai.domain import review
+from fake_clarifai.domain.annotation_rules import task_link, with_task_link
 from fake_clarifai.domain.review import AWAITING_REVIEW, PENDING, Decision, IllegalTransition
-from fake_clarifai.domain.task_validation import worker_user_ids
 from fake_clarifai.errors import ApiError, Code, invalid, status_of
 from fake_clarifai.ids import to_timestamp
 from fake_clarifai.services import rpc
@@ -57,7 +57,7 @@ def put_task_assignments(
         known = ", ".join(Action.Name(a) for a in ACTIONS)
         raise invalid(f"action {action_name(action)} is not one of {known}")
     done = handler(ctx, task, request)
-    return service_pb2.MultiTaskAssignmentResponse(task_assignments=[as_message(ctx, a) for a in done])
+    return service_pb2.MultiTaskAssignmentResponse(task_assignments=[as_message(ctx, task, a) for a in done])
 
 
 def label_start(ctx: CallContext, task: TaskState, request: Any = None) -> list[Assignment]:
@@ -112,7 +112,7 @@ def review_start(ctx: CallContext, task: TaskState, request: service_pb2.PutTask
     """The reviewer's batch: up to 10 assignments awaiting review, not in another reviewer's batch; the
     same batch until all of it is decided."""
     reviewer = require_reviewer(task, ctx.caller.user_id)
-    workers = chosen_workers(task, request.review_start_config.workers, "review_start_config.workers")
+    workers = chosen_workers(ctx.app, task, request.review_start_config.workers, "review_start_config.workers")
     batch = awaiting_review(task, task.review_batches.get(reviewer, ()))
     if batch:
         return batch
@@ -144,13 +144,19 @@ def review_decide(
             review.decide(assignment.state, decision)
         except IllegalTransition as error:
             raise ApiError(Code.TASK_CONFLICT, f"{where} is not awaiting review: {error}") from error
+        if decision is Decision.REQUEST_CHANGES and assignment.worker_id in model_worker_keys(ctx.app, task):
+            raise ApiError(  # a model does not redo its work on request [policy, BEHAVIOUR.md §7.1]
+                Code.TASK_CONFLICT,
+                f"{where} is the work of the task's model or workflow (version '{assignment.worker_id}'), which "
+                "cannot be asked to redo it: approve or reject it",
+            )
         if decision is Decision.REQUEST_CHANGES and assignment.worker_id not in task.worker_user_ids:
             raise ApiError(  # its labeler could never take it again [policy]
                 Code.TASK_CONFLICT,
                 f"{where} is the work of '{assignment.worker_id}', who is no longer a worker of task "
                 f"'{task.task.id}': approve or reject it",
             )
-    workers = chosen_workers(task, config.workers, f"{field}.workers") if config.workers else []
+    workers = chosen_workers(ctx.app, task, config.workers, f"{field}.workers") if config.workers else []
     in_bulk = (task.assignments[i] for worker in workers for i in task.ids_in_state(worker, AWAITING_REVIEW))
     targets = list({a.id: a for a in chain(named.values(), in_bulk)}.values())
     for assignment in targets:
@@ -252,9 +258,10 @@ def checked_task_annotations(
 ) -> list[resources_pb2.Annotation]:
     """PostAnnotations' rule for annotations with a `task_id` (BEHAVIOUR.md §6), checked before anything is stored.
 
-    Only a worker of the task may post them, on an input assigned to it whose assignment is not yet
-    submitted; they start `ANNOTATION_PENDING` whatever status the request gives. Returns the annotations
-    to create (copies where the status changed).
+    The link is `task_id` or the deprecated `annotation_info` "task_id" (`annotation_rules.task_link`); the
+    annotation is stored with `task_id` filled in. Only a worker of the task may post them, on an input
+    assigned to it whose assignment is not yet submitted; they start `ANNOTATION_PENDING` whatever status
+    the request gives. Returns the annotations to create (copies where the link or the status changed).
 
     Checked before the app-wide id checks, so that a worker who is not an app member learns nothing of
     the app's other inputs: a missing input is "not assigned" like any other; and such a worker may not
@@ -262,11 +269,13 @@ def checked_task_annotations(
     """
     result = []
     member = ctx.app.is_member(ctx.caller.user_id)
-    for i, requested in enumerate(annotations):
+    for i, given in enumerate(annotations):
+        requested = with_task_link(given, f"annotations[{i}]")  # the deprecated annotation_info form too
         if not requested.task_id:
             result.append(requested)
             continue
-        task = existing_task(ctx.app, requested.task_id, f"annotations[{i}].task_id")
+        link_field = "task_id" if given.task_id else "annotation_info.task_id"
+        task = existing_task(ctx.app, requested.task_id, f"annotations[{i}].{link_field}")
         worker = ctx.caller.user_id
         if requested.id and not member:
             raise ApiError(
@@ -309,8 +318,16 @@ def require_labeler_may_edit(app: AppState, annotation: resources_pb2.Annotation
 
 def task_worker_grant(app: AppState, user_id: str, request: service_pb2.PostAnnotationsRequest) -> bool:
     """PostAnnotations by a task worker who is not an app member: every annotation names one of its tasks."""
-    tasks = [app.tasks.get(a.task_id) for a in request.annotations]
+    tasks = [app.tasks.get(linked_task_or_none(a)) for a in request.annotations]
     return bool(tasks) and all(task is not None and user_id in task.worker_user_ids for task in tasks)
+
+
+def linked_task_or_none(annotation: resources_pb2.Annotation) -> str | None:
+    """`task_link` for the grant, which only answers yes or no: a malformed link grants nothing."""
+    try:
+        return task_link(annotation, "annotation")
+    except ApiError:
+        return None
 
 
 # -- shared steps ------------------------------------------------------------------------------
@@ -351,12 +368,20 @@ def named_assignments(
     return found
 
 
-def chosen_workers(task: TaskState, workers: Sequence[resources_pb2.Worker], field: str) -> list[str]:
-    """The user ids of `workers` (each a worker of the task), or all the task's workers when none is named."""
+def chosen_workers(
+    app: AppState, task: TaskState, workers: Sequence[resources_pb2.Worker], field: str
+) -> list[str]:
+    """The user ids of `workers` (each a user worker of the task), or, when none is named, all the task's
+    workers by `worker_key` (an auto-annotation task's model or workflow by its version, §7.1)."""
     for i, worker in enumerate(workers):
         if worker.user.id not in task.worker_user_ids:
             raise invalid(f"{field}[{i}].user.id '{worker.user.id}' is not a worker of task '{task.task.id}'")
-    return list(dict.fromkeys(w.user.id for w in workers)) or worker_user_ids(task.task)
+    return list(dict.fromkeys(w.user.id for w in workers)) or [worker_key(app, w) for w in task.task.worker.workers]
+
+
+def model_worker_keys(app: AppState, task: TaskState) -> set[str]:
+    """The `worker_key`s of the task's model and workflow workers (an auto-annotation task's one worker)."""
+    return {worker_key(app, w) for w in task.task.worker.workers if not w.HasField("user")}
 
 
 def awaiting_review(task: TaskState, assignment_ids: Iterable[str]) -> list[Assignment]:
@@ -404,9 +429,9 @@ def settle_consensus(ctx: CallContext, task: TaskState, input_ids: Iterable[str]
 
 
 def labeler_annotations(app: AppState, task_id: str, assignment: Assignment) -> list[resources_pb2.Annotation]:
-    """The annotations the assignment's worker posted with `task_id` on its input."""
+    """The annotations the assignment's worker (a labeler, or the task's model) made for `task_id` on its input."""
     found = (app.annotations[i] for i in app.annotation_ids_by_input.get(assignment.input_id, ()))
-    return [a for a in found if a.task_id == task_id and a.user_id == assignment.worker_id]
+    return [a for a in found if a.task_id == task_id and annotation_worker_key(a) == assignment.worker_id]
 
 
 def labels(annotations: Iterable[resources_pb2.Annotation]) -> frozenset[str]:
@@ -417,16 +442,24 @@ def labels(annotations: Iterable[resources_pb2.Annotation]) -> frozenset[str]:
     return frozenset(c.id for c in concepts if c.value > 0)
 
 
-def as_message(ctx: CallContext, assignment: Assignment) -> resources_pb2.TaskAssignment:
-    user = ctx.store.users.get(assignment.worker_id) or resources_pb2.User(id=assignment.worker_id)
+def as_message(ctx: CallContext, task: TaskState, assignment: Assignment) -> resources_pb2.TaskAssignment:
     return resources_pb2.TaskAssignment(
         id=assignment.id,
         created_at=to_timestamp(assignment.created_at),
         modified_at=to_timestamp(assignment.modified_at),
-        worker=resources_pb2.Worker(user=user),
+        worker=worker_message(ctx, task, assignment.worker_id),
         input=input_of(ctx.app, assignment.input_id),
         status=status_of(assignment.state),
     )
+
+
+def worker_message(ctx: CallContext, task: TaskState, worker_id: str) -> resources_pb2.Worker:
+    """The worker an assignment names: the task's model or workflow worker whose key it is, else the user."""
+    for worker in task.task.worker.workers:
+        if not worker.HasField("user") and worker_key(ctx.app, worker) == worker_id:
+            return worker
+    user = ctx.store.users.get(worker_id) or resources_pb2.User(id=worker_id)
+    return resources_pb2.Worker(user=user)
 
 
 def input_of(app: AppState, input_id: str) -> resources_pb2.Input:
