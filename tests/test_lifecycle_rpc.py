@@ -351,7 +351,7 @@ def test_review_start_hands_each_reviewer_its_own_batch_of_ten_until_decided(tas
     rest = tasks.review_start("reviewer", task_id)
     assert [(a.worker.user.id, a.input.id) for a in rest] == [("labeler-2", "in-08"), ("labeler-2", "in-10")]
     review = tasks.get_task(task_id, ["metrics.review.inputs_count_estimated_per_reviewer"]).metrics.review
-    assert list(review.inputs_count_estimated_per_reviewer) == [10, 0]
+    assert list(review.inputs_count_estimated_per_reviewer) == [6, 0]  # inputs, not assignments: in-00 … in-10 even
 
 
 # -- refused calls -----------------------------------------------------------------------------
