@@ -383,7 +383,7 @@ def task_metrics(app: AppState, state: TaskState) -> resources_pb2.TaskMetrics:
         states = [assignments[i].state for i in ids]
         worked += any(s != PENDING for s in states)
         reviewed += all(s in DECIDED for s in states) and not state.planned_workers(input_id)
-    records = ((assignments[i].input_id, reviews) for i, reviews in state.reviews.items())
+    records = ((assignments[i].input_id, reviews) for i, reviews in state.reviews.items() if i in assignments)
     done, available, percents = review.per_reviewer_metrics(state.reviewers, records)
     return resources_pb2.TaskMetrics(
         input_source=resources_pb2.TaskInputSourceMetrics(inputs_count_estimated=total),
