@@ -206,8 +206,10 @@ def _review_violations(task: TaskState) -> list[str]:
             waiting = {r for r, state in records.items() if state == Code.TASK_ASSIGNMENT_REVIEW_PENDING}
             if not waiting:
                 problems.append(f"{assignment_id!r} awaits review but no reviewer's review is pending")
-            elif stacked and not reviewers <= set(records):
-                problems.append(f"{assignment_id!r}: stacked review, but {sorted(reviewers - set(records))} have none")
+            elif stacked and not reviewers <= (
+                open_or_done := {r for r, s in records.items() if s in REVIEW_STATES[:2]}
+            ):
+                problems.append(f"{assignment_id!r}: stacked review, but {sorted(reviewers - open_or_done)} have none")
             elif not stacked and len(waiting) > 1:
                 problems.append(f"{assignment_id!r}: distributed review pending for {sorted(waiting)}")
     return problems

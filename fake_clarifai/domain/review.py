@@ -124,12 +124,13 @@ def dismissed(reviews: Mapping[str, int], keep: frozenset[str] = frozenset()) ->
 
 def reviews_synced(reviews: Mapping[str, int], reviewers: Sequence[str], stacked: bool, turn: int) -> dict[str, int]:
     """The records of an assignment awaiting review after its task's reviewers changed [policy]: pending
-    reviews of removed reviewers are dismissed; stacked, each new reviewer gets a pending review; an
+    reviews of removed reviewers are dismissed; stacked, each reviewer who has not approved it gets a pending
+    review; an
     assignment left with no pending review is opened again (stacked: to every reviewer; distributed: to
     the reviewer whose `turn` it is), since nobody could decide it otherwise."""
     synced = dismissed(reviews, frozenset(reviewers))
     if stacked:
-        synced = {**synced, **{r: REVIEW_PENDING for r in reviewers if r not in synced}}
+        synced = {**synced, **{r: REVIEW_PENDING for r in reviewers if synced.get(r) != REVIEW_SUCCESS}}
     if REVIEW_PENDING in synced.values():
         return synced
     return {**synced, **open_reviews(reviewers, stacked, turn)}
