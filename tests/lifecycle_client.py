@@ -73,6 +73,12 @@ def consensus_review(reviewers: list[str], threshold: int, reviewers_threshold: 
     )
 
 
+def add_inputs(fake: FakeClarifai, *input_ids: str) -> None:
+    """Seed image inputs of the owner's app `main`."""
+    for input_id in input_ids:
+        fake.add_input("owner", "main", input_id, url=f"https://samples.example/{input_id}.jpg")
+
+
 @dataclass
 class TaskClient:
     stub: service_pb2_grpc.V2Stub

@@ -11,6 +11,7 @@ from clarifai_grpc.grpc.api.status import status_code_pb2
 from lifecycle_client import (
     Action,
     TaskClient,
+    add_inputs,
     consensus_review,
     counts,
     human_task,
@@ -32,11 +33,6 @@ WATER, SKY, BOTH = {"water": 1.0}, {"sky": 1.0}, {"water": 1.0, "sky": 1.0}
 @pytest.fixture
 def tasks(clarifai_stub, clarifai_fake, clarifai_app) -> TaskClient:
     return TaskClient(clarifai_stub, clarifai_fake, clarifai_app)
-
-
-def add_inputs(fake, *input_ids: str) -> None:
-    for input_id in input_ids:
-        fake.add_input("owner", "main", input_id, url=f"https://samples.example/{input_id}.jpg")
 
 
 def docs_consensus_task(tasks: TaskClient) -> str:

@@ -10,11 +10,12 @@ review: every reviewer reviews every input) and the Review page (inputs evenly p
 
 from __future__ import annotations
 
+import lifecycle_client as lc
 import pytest
 from both_channels import *  # noqa: F403 (the fixtures that run each test over both channels)
 from clarifai_grpc.grpc.api import service_pb2
 from clarifai_grpc.grpc.api.status import status_code_pb2
-from lifecycle_client import Action, TaskClient, consensus_review, counts, human_task, manual_review, status_names
+from lifecycle_client import Action, TaskClient, add_inputs, status_names
 
 from fake_clarifai.invariants import check_invariants
 
@@ -34,11 +35,6 @@ WATER = {"water": 1.0}
 @pytest.fixture
 def tasks(clarifai_stub, clarifai_fake, clarifai_app) -> TaskClient:
     return TaskClient(clarifai_stub, clarifai_fake, clarifai_app)
-
-
-def add_inputs(fake, *input_ids: str) -> None:
-    for input_id in input_ids:
-        fake.add_input("owner", "main", input_id, url=f"https://samples.example/{input_id}.jpg")
 
 
 def submit_all(tasks: TaskClient, task_id: str, labeler: str = "labeler-1") -> dict[str, str]:
@@ -74,7 +70,7 @@ def test_consensus_threshold_zero_disables_labeler_consensus_and_sends_work_to_r
     # proto TaskReviewConsensusStrategyInfo.approval_threshold_labelers: 0 = labelers consensus disabled
     # (this threshold used to be refused with CONN_INVALID_REQUEST)
     add_inputs(clarifai_fake, "in-1")
-    task_id = tasks.post_task(human_task(["labeler-1", "labeler-2"], review=consensus_review(["reviewer"], 0)))
+    task_id = tasks.post_task(lc.human_task(["labeler-1", "labeler-2"], review=lc.consensus_review(["reviewer"], 0)))
     (first,) = tasks.start("labeler-1", task_id)
     tasks.label("labeler-1", task_id, "in-1", WATER)
     assert status_names(tasks.submit("labeler-1", task_id, [first.id])) == {"in-1": AWAITING}
@@ -87,11 +83,11 @@ def test_consensus_threshold_zero_disables_labeler_consensus_and_sends_work_to_r
 def test_consensus_threshold_one_approves_once_a_single_labeler_labels(tasks, clarifai_fake):
     # proto TaskReviewConsensusStrategyInfo.approval_threshold_labelers: 1 = approved once one labeler labels
     add_inputs(clarifai_fake, "in-1")
-    review = consensus_review(["reviewer"], 0)
+    review = lc.consensus_review(["reviewer"], 0)
     review.consensus_strategy_info.approval_threshold_labelers = 1
-    task_id = tasks.post_task(human_task(["labeler-1"], review=review))
+    task_id = tasks.post_task(lc.human_task(["labeler-1"], review=review))
     submit_all(tasks, task_id)
-    assert tasks.counts(task_id) == {"labeler-1": counts(success=1)}
+    assert tasks.counts(task_id) == {"labeler-1": lc.counts(success=1)}
     assert tasks.annotation_states(task_id) == {("labeler-1", "in-1"): "ANNOTATION_SUCCESS"}
     assert tasks.review_start("reviewer", task_id) == []
 
@@ -104,7 +100,7 @@ def test_evenly_distributed_review_partitions_the_inputs_among_the_reviewers(tas
     # with approval_threshold_reviewers 1 each input goes to one reviewer, the reviewable counts add up
     input_ids = ["in-1", "in-2", "in-3", "in-4"]
     add_inputs(clarifai_fake, *input_ids)
-    task_id = tasks.post_task(human_task(["labeler-1"], review=manual_review(REVIEWERS, reviewers_threshold=1)))
+    task_id = tasks.post_task(lc.human_task(["labeler-1"], review=lc.manual_review(REVIEWERS, reviewers_threshold=1)))
     submit_all(tasks, task_id)
     mine = {r: [a.input.id for a in tasks.review_start(r, task_id)] for r in REVIEWERS}
     assert mine == {"reviewer": ["in-1", "in-3"], "labeler-3": ["in-2", "in-4"]}
@@ -118,7 +114,7 @@ def test_evenly_distributed_review_partitions_the_inputs_among_the_reviewers(tas
 def test_under_distributed_review_any_reviewer_may_decide_and_the_other_review_is_dismissed(tasks, clarifai_fake):
     # [policy] the partition orders the reviewers' queues; it does not forbid deciding another's input
     add_inputs(clarifai_fake, "in-1", "in-2")
-    task_id = tasks.post_task(human_task(["labeler-1"], review=manual_review(REVIEWERS)))
+    task_id = tasks.post_task(lc.human_task(["labeler-1"], review=lc.manual_review(REVIEWERS)))
     ids = submit_all(tasks, task_id)
     assert approve(tasks, "labeler-3", task_id, ids["in-1"]) == DONE  # in-1 was in reviewer's queue
     assert [a.input.id for a in tasks.review_start("reviewer", task_id)] == []
@@ -130,7 +126,8 @@ def test_under_distributed_review_any_reviewer_may_decide_and_the_other_review_i
 
 def stacked_task(tasks: TaskClient, fake, *input_ids: str) -> tuple[str, dict[str, str]]:
     add_inputs(fake, *input_ids)
-    task_id = tasks.post_task(human_task(["labeler-1"], review=consensus_review(REVIEWERS, 0, reviewers_threshold=-1)))
+    review = lc.consensus_review(REVIEWERS, 0, reviewers_threshold=-1)
+    task_id = tasks.post_task(lc.human_task(["labeler-1"], review=review))
     return task_id, submit_all(tasks, task_id)
 
 
@@ -141,7 +138,7 @@ def test_stacked_review_every_reviewer_reviews_every_input_and_all_must_approve(
     for reviewer in REVIEWERS:
         assert [a.input.id for a in tasks.review_start(reviewer, task_id)] == ["in-1", "in-2"]
     assert approve(tasks, "reviewer", task_id, ids["in-1"]) == AWAITING  # labeler-3 has not approved yet
-    assert tasks.counts(task_id) == {"labeler-1": counts(awaiting_review=2)}
+    assert tasks.counts(task_id) == {"labeler-1": lc.counts(awaiting_review=2)}
     assert [a.input.id for a in tasks.review_start("reviewer", task_id)] == ["in-2"]
     assert per_reviewer(tasks, task_id) == ([1, 0], [2, 2], [50, 0])
     assert approve(tasks, "labeler-3", task_id, ids["in-1"]) == DONE
@@ -201,9 +198,9 @@ def test_stacked_review_a_reviewer_cannot_decide_twice(tasks, clarifai_fake):
 def test_manual_deprecated_approval_threshold_minus_one_is_stacked_review(tasks, clarifai_fake):
     # proto TaskReviewManualStrategyInfo.approval_threshold: deprecated, use approval_threshold_reviewers
     add_inputs(clarifai_fake, "in-1")
-    review = manual_review(REVIEWERS)
+    review = lc.manual_review(REVIEWERS)
     review.manual_strategy_info.approval_threshold = -1
-    task_id = tasks.post_task(human_task(["labeler-1"], review=review))
+    task_id = tasks.post_task(lc.human_task(["labeler-1"], review=review))
     ids = submit_all(tasks, task_id)
     assert approve(tasks, "reviewer", task_id, ids["in-1"]) == AWAITING
     assert approve(tasks, "labeler-3", task_id, ids["in-1"]) == DONE

@@ -492,16 +492,6 @@ def test_an_id_already_used_is_a_task_conflict_and_nothing_is_stored(clarifai_fa
             task(concepts=[r.TaskConcept(concept=r.Concept(id="sky"))], concept_ids=["lava"]),
             id="concept_ids ignored when concepts are set",
         ),
-        pytest.param(
-            task(
-                review=r.TaskReview(
-                    strategy="MANUAL",
-                    users=[r.User(id="reviewer")],
-                    manual_strategy_info=r.TaskReviewManualStrategyInfo(sample_percentage=1.0),
-                )
-            ),
-            id="sample_percentage 1",
-        ),
         pytest.param(  # proto: sample_percentage "Deprecated: Not used", so any value is accepted (was refused)
             task(
                 review=r.TaskReview(
