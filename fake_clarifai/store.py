@@ -168,7 +168,7 @@ class TaskState(_CopyOnWrite):
             records = self.reviews.get(assignment_id, {})
             if assignment.state == reviewable and reviewers:
                 synced[assignment_id] = review.reviews_synced(records, reviewers, stacked, self.review_turn)
-                self.review_turn += not stacked and review.REVIEW_PENDING not in records.values()
+                self.review_turn += not stacked and all(records.get(r) != review.REVIEW_PENDING for r in reviewers)
             elif records:
                 synced[assignment_id] = review.dismissed(records)
         self.reviews = synced

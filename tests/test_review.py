@@ -180,6 +180,8 @@ def test_synced_reviews_are_pending_only_for_current_reviewers(records, reviewer
     assert pending and pending <= set(reviewers)
     if stacked:  # every reviewer reviews it: pending, or approved in this round
         assert all(synced[r] in (REVIEW_PENDING, REVIEW_SUCCESS) for r in reviewers)
+    else:  # distributed: one reviewer
+        assert len(pending) == 1
 
 
 def test_per_reviewer_metrics_count_inputs_by_reviewer_order():

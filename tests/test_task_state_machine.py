@@ -108,7 +108,8 @@ def definitions(draw: Any, dataset_exists: bool) -> tuple[resources_pb2.Task, Mo
     task = human_task(
         list(workers), strategy=strategy, review=review, workers_per_input=wpi, weights=weights, source=source
     )
-    model = ModelTask(strategy, wpi, workers, review_name, on_dataset, reviewers=reviewers, stacked=on_all == -1)
+    stacked = on_all == -1 and review_name != "NONE"
+    model = ModelTask(strategy, wpi, workers, review_name, on_dataset, reviewers=reviewers, stacked=stacked)
     return task, model
 
 
@@ -168,6 +169,7 @@ class TaskMachine(RuleBasedStateMachine):
                 for assignment_id, (_, input_id, _) in list(task.known.items()):
                     if input_id in input_ids:
                         del task.known[assignment_id]
+                        task.approved.pop(assignment_id, None)
                         task.gone[assignment_id] = None
 
     def _records(self, task_id: str) -> dict[str, Any]:
@@ -254,11 +256,12 @@ class TaskMachine(RuleBasedStateMachine):
         model.gone.update(old.gone)
         with self.fake.store.lock:
             reviews = self.fake.store.app("owner", "main").tasks[task_id].reviews
-            model.approved = {  # which reviewers' approvals survived the new reviewers (policy, BEHAVIOUR.md §6.8)
+            approved = {  # which reviewers' approvals survived the new reviewers (policy, BEHAVIOUR.md §6.10)
                 i: frozenset(r for r, s in reviews.get(i, {}).items() if s == Code.TASK_ASSIGNMENT_REVIEW_SUCCESS)
                 for i, (_, _, state) in model.known.items()
                 if state == AWAITING_REVIEW
             }
+            model.approved = {i: who for i, who in approved.items() if who}
         submitters = Counter(input_id for _, input_id, _ in model.known.values())
         model.bound = {i: n for i, n in submitters.items() if n > model.wpi}
         self.tasks[task_id] = model

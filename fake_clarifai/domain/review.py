@@ -131,8 +131,10 @@ def reviews_synced(reviews: Mapping[str, int], reviewers: Sequence[str], stacked
     synced = dismissed(reviews, frozenset(reviewers))
     if stacked:
         synced = {**synced, **{r: REVIEW_PENDING for r in reviewers if synced.get(r) != REVIEW_SUCCESS}}
-    if REVIEW_PENDING in synced.values():
-        return synced
+        return synced if REVIEW_PENDING in synced.values() else {**synced, **open_reviews(reviewers, stacked, turn)}
+    waiting = [r for r in reviewers if synced.get(r) == REVIEW_PENDING]
+    if waiting:  # distributed: one reviewer keeps it (the first in order), the others' reviews are dismissed
+        return dismissed(synced, frozenset(waiting[:1]))
     return {**synced, **open_reviews(reviewers, stacked, turn)}
 
 
