@@ -1,7 +1,7 @@
 """The work on a task (BEHAVIOUR.md §5, §6): PutTaskAssignments, ListNextTaskAssignments, GetTaskInputCount,
 GetTaskAnnotationCount, and the rule for annotations posted with a `task_id`.
 
-The lifecycle rules (transitions, MANUAL sampling, CONSENSUS settlement, counting) are pure functions in
+The lifecycle rules (transitions, per-reviewer reviews, CONSENSUS settlement, counting) are pure functions in
 `fake_clarifai.domain.review`; this module finds the assignments a request names, checks who may act on
 them, and writes the new states to the assignment and to its labeler's task annotations on the input.
 """
