@@ -168,6 +168,51 @@ def _task_violations(store: Store, app: AppState, task_id: str, task: TaskState)
     empty = [input_id for input_id, ids in task.assignment_ids_by_input.items() if not ids]
     problems += [f"assignment_ids_by_input[{input_id!r}] is empty" for input_id in empty]
     problems += _work_violations(app, task)
+    problems += _review_violations(task)
+    return problems
+
+
+REVIEW_STATES = (
+    Code.TASK_ASSIGNMENT_REVIEW_PENDING,
+    Code.TASK_ASSIGNMENT_REVIEW_SUCCESS,
+    Code.TASK_ASSIGNMENT_REVIEW_DISMISSED,
+)
+
+
+def _review_violations(task: TaskState) -> list[str]:
+    """Per-reviewer reviews (BEHAVIOUR.md §6.7): records only of existing assignments, in the three review
+    states; a pending review only by a current reviewer and only on work awaiting review; work awaiting
+    review awaits at least one reviewer: every reviewer under stacked review, exactly one otherwise."""
+    problems: list[str] = []
+    policy = task.review_policy
+    reviewers = set(task.reviewers)
+    stacked = policy.stacked(task.task.review)
+    for assignment_id, records in task.reviews.items():
+        assignment = task.assignments.get(assignment_id)
+        if assignment is None:
+            problems.append(f"reviews of {assignment_id!r}, which is not an assignment of the task")
+            continue
+        pending = {r for r, state in records.items() if state == Code.TASK_ASSIGNMENT_REVIEW_PENDING}
+        problems += [
+            f"review of {assignment_id!r} by {r!r} is {s}" for r, s in records.items() if s not in REVIEW_STATES
+        ]
+        problems += [f"review of {assignment_id!r} pending for {r!r}, not a reviewer" for r in pending - reviewers]
+        if pending and assignment.state != policy.reviewable:
+            problems.append(f"review of {assignment_id!r} pending while it is {Code.Name(assignment.state)}")
+    if not (policy.needs_reviewers and reviewers):
+        return problems
+    for worker in task.worker_user_ids | {a.worker_id for a in task.assignments.values()}:
+        for assignment_id in task.assignment_ids_by_worker_state.get((worker, policy.reviewable), ()):
+            records = task.reviews.get(assignment_id, {})
+            waiting = {r for r, state in records.items() if state == Code.TASK_ASSIGNMENT_REVIEW_PENDING}
+            if not waiting:
+                problems.append(f"{assignment_id!r} awaits review but no reviewer's review is pending")
+            elif stacked and not reviewers <= (
+                open_or_done := {r for r, s in records.items() if s in REVIEW_STATES[:2]}
+            ):
+                problems.append(f"{assignment_id!r}: stacked review, but {sorted(reviewers - open_or_done)} have none")
+            elif not stacked and len(waiting) > 1:
+                problems.append(f"{assignment_id!r}: distributed review pending for {sorted(waiting)}")
     return problems
 
 

@@ -23,6 +23,7 @@ from operator import attrgetter
 from clarifai_grpc.grpc.api import resources_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from fake_clarifai.domain import review
 from fake_clarifai.domain.review_policy import PENDING, POLICIES, ReviewPolicy
 from fake_clarifai.domain.work import NO_WORK, WorkSource
 from fake_clarifai.errors import status_of
@@ -121,6 +122,10 @@ class TaskState(_CopyOnWrite):
     assignment_ids_by_worker_state: dict[tuple[str, int], dict[str, None]] = field(default_factory=dict)
     review_batches: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reviewer -> REVIEW_START batch
     consensus_labels: dict[str, frozenset[str]] = field(default_factory=dict)  # settled input -> agreed concepts
+    # assignment -> reviewer -> its review (REVIEW_PENDING / _SUCCESS / _DISMISSED); inner dicts are replaced,
+    # never changed in place
+    reviews: dict[str, dict[str, int]] = field(default_factory=dict)
+    review_turn: int = 0  # how many assignments evenly distributed review has handed to a reviewer
     # input -> how many workers hold it, where an overwrite that lowered workers_per_input kept more than that
     kept_beyond_wpi: dict[str, int] = field(default_factory=dict)
     work: WorkSource = NO_WORK  # where the work not handed out yet comes from, by the task's strategy
@@ -132,6 +137,41 @@ class TaskState(_CopyOnWrite):
     def review_policy(self) -> ReviewPolicy:
         """The policy of the task's review strategy (domain/review_policy.py)."""
         return POLICIES[self.task.review.strategy]
+
+    @property
+    def reviewers(self) -> list[str]:
+        """The task's reviewers' user ids, in the order of `review.users`."""
+        return list(dict.fromkeys(user.id for user in self.task.review.users))
+
+    def open_reviews(self, assignment_id: str) -> None:
+        """The assignment just became reviewable: its reviewers get pending reviews (review.open_reviews)."""
+        policy = self.review_policy
+        stacked = policy.stacked(self.task.review)
+        opened = review.open_reviews(self.reviewers, stacked, self.review_turn)
+        if opened:
+            self.reviews[assignment_id] = opened
+            self.review_turn += not stacked
+
+    def close_reviews(self, assignment_id: str) -> None:
+        """The assignment left the reviewable state: its reviews still pending are dismissed."""
+        if assignment_id in self.reviews:
+            self.reviews[assignment_id] = review.dismissed(self.reviews[assignment_id])
+
+    def sync_reviews(self) -> None:
+        """After the task's definition changed: records only of existing assignments; pending reviews only
+        on assignments awaiting review, by current reviewers, as the (possibly new) mode wants."""
+        reviewable = self.review_policy.reviewable if self.review_policy.needs_reviewers else None
+        stacked = self.review_policy.stacked(self.task.review)
+        reviewers = self.reviewers
+        synced: dict[str, dict[str, int]] = {}
+        for assignment_id, assignment in self.assignments.items():
+            records = self.reviews.get(assignment_id, {})
+            if assignment.state == reviewable and reviewers:
+                synced[assignment_id] = review.reviews_synced(records, reviewers, stacked, self.review_turn)
+                self.review_turn += not stacked and all(records.get(r) != review.REVIEW_PENDING for r in reviewers)
+            elif records:
+                synced[assignment_id] = review.dismissed(records)
+        self.reviews = synced
 
     def add(self, assignments: Iterable[Assignment]) -> None:
         """Index new assignments (callers make them with ids and times from the store).
@@ -258,6 +298,7 @@ class TaskState(_CopyOnWrite):
 
     def remove(self, assignment_id: str) -> Assignment:
         self._own()
+        self.reviews.pop(assignment_id, None)
         assignment = self.assignments.pop(assignment_id)
         del self.assignment_ids_by_worker[assignment.worker_id][assignment_id]
         del self.assignment_ids_by_worker_state[(assignment.worker_id, assignment.state)][assignment_id]
@@ -290,6 +331,8 @@ class TaskState(_CopyOnWrite):
             assignment_ids_by_worker_state=self.assignment_ids_by_worker_state,
             review_batches=self.review_batches.copy(),
             consensus_labels=self.consensus_labels.copy(),
+            reviews=self.reviews.copy(),
+            review_turn=self.review_turn,
             kept_beyond_wpi=self.kept_beyond_wpi.copy(),
             work=self.work.clone(),
         )

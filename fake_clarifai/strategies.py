@@ -247,13 +247,16 @@ _WORKER_INFO: dict[int, Callable[[st.DrawFn, resources_pb2.TaskWorker, list[str]
     PARTITIONED: _partitioned_info,
 }
 
+_REVIEWER_THRESHOLDS = st.sampled_from([0, 1, -1])  # approval_threshold_reviewers: -1 is stacked review
+
 
 def _manual_info(draw: st.DrawFn, review: resources_pb2.TaskReview) -> None:
-    review.manual_strategy_info.sample_percentage = draw(st.floats(0, 1))
+    review.consensus_strategy_info.approval_threshold_reviewers = draw(_REVIEWER_THRESHOLDS)
 
 
 def _consensus_info(draw: st.DrawFn, review: resources_pb2.TaskReview) -> None:
-    review.consensus_strategy_info.approval_threshold_labelers = draw(st.integers(1, 3))
+    review.consensus_strategy_info.approval_threshold_labelers = draw(st.integers(0, 3))  # 0: consensus disabled
+    review.consensus_strategy_info.approval_threshold_reviewers = draw(_REVIEWER_THRESHOLDS)
 
 
 # review strategy -> how to draw its valid strategy info (a strategy without a row takes none)
@@ -265,8 +268,9 @@ _REVIEW_INFO: dict[int, Callable[[st.DrawFn, resources_pb2.TaskReview], None]] =
 
 @st.composite
 def task_reviews(draw: st.DrawFn, reviewer_user_ids: Sequence[str] = ()) -> resources_pb2.TaskReview:
-    """A valid `TaskReview`: NONE when `reviewer_user_ids` is empty; else NONE, MANUAL (sample_percentage in
-    [0, 1]) or CONSENSUS (approval_threshold_labelers 1..3), reviewed by a non-empty subset of the reviewers.
+    """A valid `TaskReview`: NONE when `reviewer_user_ids` is empty; else NONE, MANUAL or CONSENSUS
+    (approval_threshold_labelers 0..3), with approval_threshold_reviewers 0, 1 or -1, reviewed by a non-empty
+    subset of the reviewers.
     """
     if not reviewer_user_ids:
         return resources_pb2.TaskReview(strategy=resources_pb2.TaskReview.NONE)

@@ -49,21 +49,34 @@ def human_task(
     )
 
 
-def manual_review(reviewers: list[str], sample_percentage: float = 0.0) -> resources_pb2.TaskReview:
+def manual_review(
+    reviewers: list[str], sample_percentage: float = 0.0, reviewers_threshold: int = 0
+) -> resources_pb2.TaskReview:
     return resources_pb2.TaskReview(
         strategy="MANUAL",
         manual_strategy_info=resources_pb2.TaskReviewManualStrategyInfo(sample_percentage=sample_percentage),
+        consensus_strategy_info=resources_pb2.TaskReviewConsensusStrategyInfo(
+            approval_threshold_reviewers=reviewers_threshold
+        ),
         users=[resources_pb2.User(id=r) for r in reviewers],
     )
 
 
-def consensus_review(reviewers: list[str], threshold: int) -> resources_pb2.TaskReview:
-    """As the docs write it: the deprecated `approval_threshold`."""
+def consensus_review(reviewers: list[str], threshold: int, reviewers_threshold: int = 0) -> resources_pb2.TaskReview:
+    """As the docs write it: the deprecated `approval_threshold` (and `approval_threshold_reviewers`)."""
     return resources_pb2.TaskReview(
         strategy="CONSENSUS",
-        consensus_strategy_info=resources_pb2.TaskReviewConsensusStrategyInfo(approval_threshold=threshold),
+        consensus_strategy_info=resources_pb2.TaskReviewConsensusStrategyInfo(
+            approval_threshold=threshold, approval_threshold_reviewers=reviewers_threshold
+        ),
         users=[resources_pb2.User(id=r) for r in reviewers],
     )
+
+
+def add_inputs(fake: FakeClarifai, *input_ids: str) -> None:
+    """Seed image inputs of the owner's app `main`."""
+    for input_id in input_ids:
+        fake.add_input("owner", "main", input_id, url=f"https://samples.example/{input_id}.jpg")
 
 
 @dataclass
@@ -134,6 +147,13 @@ class TaskClient:
         )
         assert response.status.code == SUCCESS, response.status
         return {(a.user_id, a.input_id): status_code_pb2.StatusCode.Name(a.status.code) for a in response.annotations}
+
+    def get_task(self, task_id: str, fields: list[str]) -> resources_pb2.Task:
+        """GetTask as the owner with `fields` as additional_fields."""
+        request = service_pb2.GetTaskRequest(user_app_id=self.app, task_id=task_id, additional_fields=fields)
+        response = self.stub.GetTask(request, metadata=self.metadata("owner"))
+        assert response.status.code == SUCCESS, response.status
+        return response.task
 
     def counts(self, task_id: str, method: str = "GetTaskInputCount", **filters: Any) -> dict[str, dict[str, int]]:
         """worker key (user id, or model version id) -> its five counts, in response order."""

@@ -169,3 +169,30 @@ def test_clones_never_see_each_others_writes(steps: list[tuple[str, int, int]]) 
             references.append(copy.deepcopy(references[index]))
         for state, reference in zip(states, references, strict=True):
             assert plain(state) == plain(reference)
+
+
+def test_reviews_that_break_the_review_mode_are_named(fake: FakeClarifai) -> None:
+    """Per-reviewer reviews (BEHAVIOUR.md §6.7): pending only by current reviewers, on work awaiting review,
+    and work awaiting review awaits someone (every reviewer under stacked review)."""
+    task = fake.store.app("owner", "main").tasks["t-1"]
+    review = resources_pb2.TaskReview(strategy="MANUAL", users=[resources_pb2.User(id="reviewer")])
+    task.task = resources_pb2.Task(id="t-1", app_id="main", user_id="owner", review=review)
+    task.reviews["a-1"] = {"ghost": Code.TASK_ASSIGNMENT_REVIEW_PENDING}
+    task.reviews["a-9"] = {"reviewer": Code.TASK_ASSIGNMENT_REVIEW_SUCCESS}
+    assert violations(fake.store) == [
+        "app owner/main: task 't-1': review of 'a-1' pending for 'ghost', not a reviewer",
+        "app owner/main: task 't-1': review of 'a-1' pending while it is TASK_ASSIGNMENT_PENDING",
+        "app owner/main: task 't-1': reviews of 'a-9', which is not an assignment of the task",
+    ]
+    task.reviews = {}
+    task.replace(dataclasses.replace(task.assignments["a-1"], state=Code.TASK_ASSIGNMENT_AWAITING_REVIEW))
+    assert violations(fake.store) == [
+        "app owner/main: task 't-1': 'a-1' awaits review but no reviewer's review is pending"
+    ]
+    task.open_reviews("a-1")
+    assert violations(fake.store) == []
+    task.task.review.consensus_strategy_info.approval_threshold_reviewers = -1  # now stacked, with two reviewers
+    task.task.review.users.add(id="labeler-2")
+    assert violations(fake.store) == ["app owner/main: task 't-1': 'a-1': stacked review, but ['labeler-2'] have none"]
+    task.sync_reviews()
+    assert violations(fake.store) == []

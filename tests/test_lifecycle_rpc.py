@@ -11,6 +11,7 @@ from clarifai_grpc.grpc.api.status import status_code_pb2
 from lifecycle_client import (
     Action,
     TaskClient,
+    add_inputs,
     consensus_review,
     counts,
     human_task,
@@ -32,11 +33,6 @@ WATER, SKY, BOTH = {"water": 1.0}, {"sky": 1.0}, {"water": 1.0, "sky": 1.0}
 @pytest.fixture
 def tasks(clarifai_stub, clarifai_fake, clarifai_app) -> TaskClient:
     return TaskClient(clarifai_stub, clarifai_fake, clarifai_app)
-
-
-def add_inputs(fake, *input_ids: str) -> None:
-    for input_id in input_ids:
-        fake.add_input("owner", "main", input_id, url=f"https://samples.example/{input_id}.jpg")
 
 
 def docs_consensus_task(tasks: TaskClient) -> str:
@@ -255,19 +251,18 @@ def test_decided_work_leaves_the_review_batch_and_a_deleted_input_leaves_no_trac
     check_invariants(clarifai_fake.store)
 
 
-def test_manual_sample_percentage_sends_a_stable_part_to_review(tasks, clarifai_fake):
+def test_manual_sample_percentage_is_not_used_every_submission_is_reviewed(tasks, clarifai_fake):
+    # proto TaskReviewManualStrategyInfo.sample_percentage: "Deprecated: Not used" (issue 15 item 6); this
+    # test used to assert that about half of the submissions skipped review
     input_ids = [f"in-{i:02}" for i in range(40)]
     add_inputs(clarifai_fake, *input_ids)
     task_id = manual_task(tasks, sample_percentage=0.5)
     submitted = []
     while batch := tasks.start("labeler-1", task_id):
         submitted += tasks.submit("labeler-1", task_id, [a.id for a in batch])
-    states = status_names(submitted)
-    reviewed = sorted(i for i, s in states.items() if s == AWAITING)
-    assert set(states.values()) == {AWAITING, DONE}
-    assert 8 <= len(reviewed) <= 32
-    assert tasks.counts(task_id) == {"labeler-1": counts(awaiting_review=len(reviewed), success=40 - len(reviewed))}
-    first = next(a for a in submitted if a.input.id == reviewed[0])
+    assert status_names(submitted) == dict.fromkeys(input_ids, AWAITING)
+    assert tasks.counts(task_id) == {"labeler-1": counts(awaiting_review=40)}
+    first = submitted[0]
     tasks.decide("reviewer", task_id, Action.REVIEW_REQUEST_CHANGES, [first.id])
     assert status_names(tasks.submit("labeler-1", task_id, [first.id])) == {first.input.id: AWAITING}
 
@@ -324,6 +319,8 @@ def test_a_worker_who_is_not_an_app_member_works_through_the_task_grants(tasks, 
 
 
 def test_review_start_hands_each_reviewer_its_own_batch_of_ten_until_decided(tasks, clarifai_fake):
+    # Review docs: labeled inputs are evenly partitioned among the reviewers; labeling UI docs: batches of 10.
+    # This test used to let the first reviewer take the first 10 submissions (first come, first served).
     input_ids = [f"in-{i:02}" for i in range(12)]
     add_inputs(clarifai_fake, *input_ids)
     task = human_task(["labeler-1", "labeler-2"], workers_per_input=2, review=manual_review(["reviewer", "labeler-3"]))
@@ -338,17 +335,19 @@ def test_review_start_hands_each_reviewer_its_own_batch_of_ten_until_decided(tas
     assert len(second) == 10 and not {a.id for a in first} & {a.id for a in second}
     only_two = tasks.review_start("reviewer", task_id, workers=["labeler-2"])
     assert [a.id for a in only_two] == [a.id for a in first]  # the same batch until it is decided
+    # submissions alternate between the reviewers: each has 6 of each labeler's 12
+    assert [a.worker.user.id for a in first] == ["labeler-1"] * 6 + ["labeler-2"] * 4
+    assert [a.input.id for a in first[:6]] == input_ids[0::2]
 
-    assert {a.worker.user.id for a in first} == {"labeler-1"}  # workers in task order, each in submission order
     tasks.decide("reviewer", task_id, Action.REVIEW_APPROVE, [a.id for a in first])
     assert tasks.counts(task_id) == {
-        "labeler-1": counts(success=10, awaiting_review=2),
-        "labeler-2": counts(awaiting_review=12),
+        "labeler-1": counts(success=6, awaiting_review=6),
+        "labeler-2": counts(success=4, awaiting_review=8),
     }
-    rest = tasks.review_start("reviewer", task_id, workers=["labeler-2"])
-    held_by_labeler_3 = sum(a.worker.user.id == "labeler-2" for a in second)
-    assert {a.worker.user.id for a in rest} == {"labeler-2"}
-    assert len(rest) == 12 - held_by_labeler_3
+    rest = tasks.review_start("reviewer", task_id)
+    assert [(a.worker.user.id, a.input.id) for a in rest] == [("labeler-2", "in-08"), ("labeler-2", "in-10")]
+    review = tasks.get_task(task_id, ["metrics.review.inputs_count_estimated_per_reviewer"]).metrics.review
+    assert list(review.inputs_count_estimated_per_reviewer) == [6, 0]  # inputs, not assignments: in-00 … in-10 even
 
 
 # -- refused calls -----------------------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""The pure lifecycle rules (BEHAVIOUR.md §6): transitions, MANUAL sampling, CONSENSUS settlement, counts."""
+"""The pure lifecycle rules (BEHAVIOUR.md §6): transitions, per-reviewer reviews, CONSENSUS settlement, counts."""
 
 from __future__ import annotations
 
 import pytest
+from clarifai_grpc.grpc.api import resources_pb2
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,6 +16,9 @@ from fake_clarifai.domain.review import (
     NONE,
     PENDING,
     REJECTED,
+    REVIEW_DISMISSED,
+    REVIEW_PENDING,
+    REVIEW_SUCCESS,
     SUCCESS,
     Decision,
     IllegalTransition,
@@ -22,6 +26,7 @@ from fake_clarifai.domain.review import (
 )
 from fake_clarifai.errors import Code
 
+TaskReview = resources_pb2.TaskReview
 ASSIGNMENT_STATES = [PENDING, AWAITING_REVIEW, AWAITING_CONSENSUS_REVIEW, SUCCESS, REJECTED]
 STRATEGIES = [0, NONE, MANUAL, CONSENSUS]
 ids = st.text("0123456789abcdef", min_size=1, max_size=32)
@@ -33,25 +38,36 @@ label_sets = st.sampled_from([frozenset(), frozenset({"water"}), frozenset({"sky
 # -- transitions -------------------------------------------------------------------------------
 
 
+def task_review(strategy: int, labelers: int = 2, reviewers: int = 0) -> TaskReview:
+    return TaskReview(
+        strategy=strategy,
+        consensus_strategy_info=resources_pb2.TaskReviewConsensusStrategyInfo(
+            approval_threshold_labelers=labelers, approval_threshold_reviewers=reviewers
+        ),
+    )
+
+
 @pytest.mark.parametrize(
-    ("strategy", "sampled", "expected"),
+    ("given_review", "expected"),
     [
-        (0, True, SUCCESS),
-        (NONE, True, SUCCESS),
-        (MANUAL, True, AWAITING_REVIEW),
-        (MANUAL, False, SUCCESS),
-        (CONSENSUS, True, AWAITING_CONSENSUS_REVIEW),
-        (CONSENSUS, False, AWAITING_CONSENSUS_REVIEW),
+        (task_review(0), SUCCESS),
+        (task_review(NONE), SUCCESS),
+        (task_review(MANUAL), AWAITING_REVIEW),  # sample_percentage is "Deprecated: Not used" [proto]
+        (TaskReview(strategy=MANUAL, manual_strategy_info={"sample_percentage": 0.01}), AWAITING_REVIEW),
+        (task_review(CONSENSUS, labelers=1), AWAITING_CONSENSUS_REVIEW),
+        (task_review(CONSENSUS, labelers=3), AWAITING_CONSENSUS_REVIEW),
+        # approval_threshold_labelers 0: labeler consensus disabled [proto TaskReviewConsensusStrategyInfo]
+        (task_review(CONSENSUS, labelers=0), AWAITING_REVIEW),
     ],
 )
-def test_submit_moves_a_pending_assignment_by_review_strategy(strategy, sampled, expected):
-    assert review.submit(PENDING, strategy, sampled) == expected
+def test_submit_moves_a_pending_assignment_by_review_strategy(given_review, expected):
+    assert review.submit(PENDING, given_review) == expected
 
 
 @given(state=st.sampled_from([s for s in ASSIGNMENT_STATES if s != PENDING]), strategy=st.sampled_from(STRATEGIES))
 def test_only_pending_assignments_can_be_submitted(state, strategy):
     with pytest.raises(IllegalTransition) as raised:
-        review.submit(state, strategy, True)
+        review.submit(state, task_review(strategy))
     assert str(raised.value) == f"it is {Code.Name(state)}, not TASK_ASSIGNMENT_PENDING"
 
 
@@ -74,15 +90,14 @@ def test_only_assignments_awaiting_review_can_be_decided(state, decision):
 
 @given(
     strategy=st.sampled_from([NONE, MANUAL]),
-    sampled=st.booleans(),
     steps=st.lists(st.sampled_from(["submit", *Decision]), max_size=12),
 )
-def test_every_walk_ends_in_a_state_of_the_machine_and_success_and_rejected_are_final(strategy, sampled, steps):
+def test_every_walk_ends_in_a_state_of_the_machine_and_success_and_rejected_are_final(strategy, steps):
     state = PENDING
     for step in steps:
         before = state
         try:
-            state = review.submit(state, strategy, sampled) if step == "submit" else review.decide(state, step)
+            state = review.submit(state, task_review(strategy)) if step == "submit" else review.decide(state, step)
         except IllegalTransition:
             assert state == before
         if before in (SUCCESS, REJECTED):
@@ -101,26 +116,81 @@ def test_annotation_states_follow_the_assignment():
     }
 
 
-# -- MANUAL sampling ---------------------------------------------------------------------------
+# -- per-reviewer reviews ----------------------------------------------------------------------
+
+reviewer_lists = st.lists(st.sampled_from(["r1", "r2", "r3", "r4"]), min_size=1, max_size=4, unique=True)
+review_records = st.dictionaries(
+    st.sampled_from(["r1", "r2", "r3"]), st.sampled_from([REVIEW_PENDING, REVIEW_SUCCESS, REVIEW_DISMISSED])
+)
 
 
-@given(task_id=ids, assignment_id=ids, p=st.sampled_from([0.0, -0.5, 1.0, 1.5]))
-def test_unset_or_out_of_range_sample_percentage_reviews_everything(task_id, assignment_id, p):
-    assert review.sampled_for_review(task_id, assignment_id, p)
+@given(reviewers=reviewer_lists, submissions=st.integers(0, 40))
+def test_evenly_distributed_review_gives_each_reviewer_every_nth_submission(reviewers, submissions):
+    # Review page: labeled inputs are evenly partitioned among the reviewers
+    counts = dict.fromkeys(reviewers, 0)
+    for turn in range(submissions):
+        opened = review.open_reviews(reviewers, stacked=False, turn=turn)
+        assert list(opened.values()) == [REVIEW_PENDING]
+        counts[next(iter(opened))] += 1
+    assert max(counts.values()) - min(counts.values()) <= 1
 
 
-@given(task_id=ids, assignment_id=ids, p=st.floats(0, 1), q=st.floats(0, 1))
-def test_sampling_is_a_pure_function_that_only_grows_with_p(task_id, assignment_id, p, q):
-    low, high = sorted((p, q))
-    if low > 0 and review.sampled_for_review(task_id, assignment_id, low):
-        assert review.sampled_for_review(task_id, assignment_id, high)
-    assert review.sampled_for_review(task_id, assignment_id, p) == review.sampled_for_review(task_id, assignment_id, p)
+@given(reviewers=reviewer_lists, turn=st.integers(0, 10))
+def test_stacked_review_gives_every_reviewer_a_pending_review(reviewers, turn):
+    # labeling UI docs, create task: stacked review, each reviewer reviews every input
+    assert review.open_reviews(reviewers, stacked=True, turn=turn) == dict.fromkeys(reviewers, REVIEW_PENDING)
+    assert review.open_reviews([], stacked=True, turn=turn) == {}
 
 
-@given(task_id=ids, p=st.floats(0.05, 0.95))
-def test_a_fraction_p_of_assignments_is_sampled(task_id, p):
-    sampled = sum(review.sampled_for_review(task_id, f"{i:032x}", p) for i in range(4000))
-    assert abs(sampled / 4000 - p) < 0.04  # 4000 draws: the binomial deviation is < 0.008
+@given(records=review_records, reviewer=st.sampled_from(["r1", "r2", "r3"]), decision=decisions, stacked=st.booleans())
+def test_a_decision_leaves_pending_reviews_only_when_a_stacked_approval_waits_for_others(
+    records, reviewer, decision, stacked
+):
+    verdict = review.reviews_after(records, reviewer, decision, stacked)
+    assert set(verdict.reviews) == set(records) | ({reviewer} if decision is not Decision.REQUEST_CHANGES else set())
+    others_pending = any(s == REVIEW_PENDING for r, s in records.items() if r != reviewer)
+    if decision is Decision.REQUEST_CHANGES:  # proto TaskReviewMetrics: a request for changes is disregarded
+        assert verdict == review.Verdict(PENDING, dict.fromkeys(records, REVIEW_DISMISSED))
+    elif decision is Decision.APPROVE and stacked and others_pending:
+        assert verdict.state is None
+        assert verdict.reviews[reviewer] == REVIEW_SUCCESS
+    else:
+        assert verdict.state == decision.value
+        assert REVIEW_PENDING not in verdict.reviews.values()
+    if decision is not Decision.REQUEST_CHANGES:
+        kept = {r: s for r, s in records.items() if s != REVIEW_PENDING and r != reviewer}
+        assert all(verdict.reviews[r] == s for r, s in kept.items())  # others' decided reviews stay
+
+
+def test_stacked_review_approves_only_when_every_reviewer_approved():
+    records = {"r1": REVIEW_PENDING, "r2": REVIEW_PENDING}
+    first = review.reviews_after(records, "r1", Decision.APPROVE, stacked=True)
+    assert first == review.Verdict(None, {"r1": REVIEW_SUCCESS, "r2": REVIEW_PENDING})
+    assert review.reviews_after(first.reviews, "r2", Decision.APPROVE, stacked=True) == review.Verdict(
+        SUCCESS, {"r1": REVIEW_SUCCESS, "r2": REVIEW_SUCCESS}
+    )
+    rejected = review.reviews_after(first.reviews, "r2", Decision.REJECT, stacked=True)
+    assert rejected == review.Verdict(REJECTED, {"r1": REVIEW_SUCCESS, "r2": REVIEW_SUCCESS})
+
+
+@given(records=review_records, reviewers=reviewer_lists, stacked=st.booleans(), turn=st.integers(0, 5))
+def test_synced_reviews_are_pending_only_for_current_reviewers(records, reviewers, stacked, turn):
+    synced = review.reviews_synced(records, reviewers, stacked, turn)
+    pending = {r for r, s in synced.items() if s == REVIEW_PENDING}
+    assert pending and pending <= set(reviewers)
+    if stacked:  # every reviewer reviews it: pending, or approved in this round
+        assert all(synced[r] in (REVIEW_PENDING, REVIEW_SUCCESS) for r in reviewers)
+    else:  # distributed: one reviewer
+        assert len(pending) == 1
+
+
+def test_per_reviewer_metrics_count_inputs_by_reviewer_order():
+    records = [
+        ("in-1", {"r1": REVIEW_SUCCESS, "r2": REVIEW_PENDING}),
+        ("in-2", {"r1": REVIEW_DISMISSED, "r2": REVIEW_SUCCESS}),
+        ("in-3", {"r1": REVIEW_PENDING, "gone": REVIEW_SUCCESS}),
+    ]
+    assert review.per_reviewer_metrics(["r2", "r1", "r3"], records) == ([1, 1, 0], [2, 2, 0], [50, 50, 0])
 
 
 # -- CONSENSUS ---------------------------------------------------------------------------------
@@ -132,7 +202,7 @@ def run_consensus(labels: list[frozenset[str]], order: list[int], threshold: int
     annotation_states: dict[str, int] = {}
     agreed = None
     for index in order:
-        states[str(index)] = review.submit(PENDING, CONSENSUS, True)
+        states[str(index)] = review.submit(PENDING, task_review(CONSENSUS))
         annotation_states[str(index)] = review.ANNOTATION_STATE[states[str(index)]]
         labelers = [Labeler(str(i), states[str(i)], labels[i]) for i in range(len(labels))]
         settlement = review.settle(labelers, threshold, len(labels), agreed)
@@ -211,7 +281,7 @@ def test_all_three_differ_goes_to_review_and_a_relabel_that_agrees_settles_it():
     assert (agreed, set(states.values())) == (None, {AWAITING_REVIEW})
     states["2"] = review.decide(states["2"], Decision.REQUEST_CHANGES)
     assert review.settle([Labeler("2", PENDING, both)], 2, 3, None).changes == {}
-    states["2"] = review.submit(states["2"], CONSENSUS, True)
+    states["2"] = review.submit(states["2"], task_review(CONSENSUS))
     labelers = [Labeler("0", states["0"], water), Labeler("1", states["1"], sky), Labeler("2", states["2"], water)]
     settlement = review.settle(labelers, 2, 3, None)
     assert settlement.agreed == water

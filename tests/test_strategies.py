@@ -113,10 +113,10 @@ def test_human_tasks_are_well_formed(task: resources_pb2.Task) -> None:
         assert not review.users
     else:
         assert [u.id for u in review.users] == ["reviewer"]
-    if review.strategy == TaskReview.MANUAL:
-        assert 0 <= review.manual_strategy_info.sample_percentage <= 1
+    if review.strategy in (TaskReview.MANUAL, TaskReview.CONSENSUS):
+        assert review.consensus_strategy_info.approval_threshold_reviewers in (-1, 0, 1)
     if review.strategy == TaskReview.CONSENSUS:
-        assert review.consensus_strategy_info.approval_threshold_labelers >= 1
+        assert 0 <= review.consensus_strategy_info.approval_threshold_labelers <= 3
 
 
 @given(cs.human_tasks(USERS, CONCEPTS, strategies=[TaskWorker.FULL]))

@@ -36,6 +36,7 @@ AWAITING_CONSENSUS = Code.TASK_ASSIGNMENT_AWAITING_CONSENSUS_REVIEW
 SUCCESS, REJECTED = Code.TASK_ASSIGNMENT_SUCCESS, Code.TASK_ASSIGNMENT_REJECTED
 LABELERS = ("labeler-1", "labeler-2", "labeler-3")
 REVIEWER = "reviewer"
+SECOND_REVIEWER = "outsider"  # not an app member: the task grants it (BEHAVIOUR.md §2.4)
 DATASET = "lake"
 SUBMITTED = {
     "NONE": {SUCCESS},
@@ -62,6 +63,27 @@ class ModelTask:
     known: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # id -> (worker, input, state)
     gone: dict[str, None] = field(default_factory=dict)  # ids of assignments on inputs that left the task
     bound: dict[str, int] = field(default_factory=dict)  # input -> workers an overwrite kept beyond wpi
+    reviewers: tuple[str, ...] = (REVIEWER,)
+    stacked: bool = False  # approval_threshold_reviewers -1: every reviewer must approve
+    approved: dict[str, frozenset[str]] = field(default_factory=dict)  # stacked: awaiting id -> who approved
+
+    def put(self, assignment_id: str, worker: str, input_id: str, state: int) -> None:
+        """Record an assignment's state; work leaving AWAITING_REVIEW drops its approvals."""
+        self.known[assignment_id] = (worker, input_id, state)
+        if state != AWAITING_REVIEW:
+            self.approved.pop(assignment_id, None)
+
+    def outcome(self, assignment_id: str, reviewer: str, action: int) -> int:
+        """The state `reviewer`'s decision gives the assignment (stacked approvals wait for every reviewer)."""
+        if action == Action.REVIEW_APPROVE and self.stacked:
+            approved = self.approved.get(assignment_id, frozenset()) | {reviewer}
+            if not set(self.reviewers) <= approved:
+                self.approved[assignment_id] = approved
+                return AWAITING_REVIEW
+        return DECIDED[action]
+
+    def may_decide(self, assignment_id: str, reviewer: str) -> bool:
+        return not (self.stacked and reviewer in self.approved.get(assignment_id, ()))
 
 
 @st.composite
@@ -75,17 +97,21 @@ def definitions(draw: Any, dataset_exists: bool) -> tuple[resources_pb2.Task, Mo
     if strategy == "PARTITIONED" and draw(st.booleans()):
         weights = {w: float(draw(st.integers(1, 3))) if wpi == 1 else 1.0 for w in workers}
     review_name = draw(st.sampled_from(["NONE", "MANUAL", "CONSENSUS"]))
+    reviewers = (REVIEWER, SECOND_REVIEWER) if draw(st.booleans()) else (REVIEWER,)
+    on_all = draw(st.sampled_from([0, 1, -1]))  # approval_threshold_reviewers; -1: stacked review
     review = {
         "NONE": None,
-        "MANUAL": manual_review([REVIEWER]),
-        "CONSENSUS": consensus_review([REVIEWER], draw(st.integers(1, 2))),
+        "MANUAL": manual_review(list(reviewers), reviewers_threshold=on_all),
+        "CONSENSUS": consensus_review(list(reviewers), draw(st.integers(0, 2)), reviewers_threshold=on_all),
     }[review_name]
     on_dataset = dataset_exists and draw(st.booleans())
     source = resources_pb2.TaskInputSource(type="DATASET", id=DATASET) if on_dataset else None
     task = human_task(
         list(workers), strategy=strategy, review=review, workers_per_input=wpi, weights=weights, source=source
     )
-    return task, ModelTask(strategy, wpi, workers, review_name, on_dataset)
+    stacked = on_all == -1 and review_name != "NONE"
+    model = ModelTask(strategy, wpi, workers, review_name, on_dataset, reviewers=reviewers, stacked=stacked)
+    return task, model
 
 
 class TaskMachine(RuleBasedStateMachine):
@@ -144,6 +170,7 @@ class TaskMachine(RuleBasedStateMachine):
                 for assignment_id, (_, input_id, _) in list(task.known.items()):
                     if input_id in input_ids:
                         del task.known[assignment_id]
+                        task.approved.pop(assignment_id, None)
                         task.gone[assignment_id] = None
 
     def _records(self, task_id: str) -> dict[str, Any]:
@@ -228,6 +255,14 @@ class TaskMachine(RuleBasedStateMachine):
             elif state != PENDING:  # submitted work is kept; pending work may be dealt again
                 model.known[assignment_id] = (worker, input_id, state)
         model.gone.update(old.gone)
+        with self.fake.store.lock:
+            reviews = self.fake.store.app("owner", "main").tasks[task_id].reviews
+            approved = {  # which reviewers' approvals survived the new reviewers (policy, BEHAVIOUR.md §6.10)
+                i: frozenset(r for r, s in reviews.get(i, {}).items() if s == Code.TASK_ASSIGNMENT_REVIEW_SUCCESS)
+                for i, (_, _, state) in model.known.items()
+                if state == AWAITING_REVIEW
+            }
+            model.approved = {i: who for i, who in approved.items() if who}
         submitters = Counter(input_id for _, input_id, _ in model.known.values())
         model.bound = {i: n for i, n in submitters.items() if n > model.wpi}
         self.tasks[task_id] = model
@@ -267,7 +302,7 @@ class TaskMachine(RuleBasedStateMachine):
             assert assignment.input.id in source and assignment.input.HasField("data")
             known = task.known.get(assignment.id)
             assert known is None or known[2] == PENDING, f"{assignment.id} was {known} and is handed out again"
-            task.known[assignment.id] = (worker, assignment.input.id, PENDING)
+            task.put(assignment.id, worker, assignment.input.id, PENDING)
 
     @precondition(lambda self: self.tasks)
     @rule(data=st.data())
@@ -279,7 +314,7 @@ class TaskMachine(RuleBasedStateMachine):
         worker = data.draw(st.sampled_from(task.workers))
         batch = self.client.start(worker, task_id)
         for assignment in batch:
-            task.known[assignment.id] = (worker, assignment.input.id, PENDING)
+            task.put(assignment.id, worker, assignment.input.id, PENDING)
             concept = data.draw(st.sampled_from(["water", "sky"]))
             response = self.client.label(worker, task_id, assignment.input.id, {concept: 1.0})
             assert response.status.code == Code.SUCCESS, response.status
@@ -314,7 +349,7 @@ class TaskMachine(RuleBasedStateMachine):
         submitted = self.client.submit(worker, task_id, chosen)
         for assignment in submitted:
             assert assignment.status.code in SUBMITTED[task.review], assignment.status
-            task.known[assignment.id] = (worker, assignment.input.id, assignment.status.code)
+            task.put(assignment.id, worker, assignment.input.id, assignment.status.code)
         if task.review == "CONSENSUS":  # a settlement moves the input's other submitted work too
             inputs = {a.input.id for a in submitted}
             records = self._records(task_id)
@@ -322,7 +357,7 @@ class TaskMachine(RuleBasedStateMachine):
                 if input_id in inputs and state in (AWAITING_CONSENSUS, AWAITING_REVIEW):
                     now = records[assignment_id].state
                     assert now in (state, AWAITING_REVIEW, SUCCESS), (assignment_id, state, now)
-                    task.known[assignment_id] = (w, input_id, now)
+                    task.put(assignment_id, w, input_id, now)
 
     @precondition(lambda self: any(t.known for t in self.tasks.values()))
     @rule(data=st.data())
@@ -371,35 +406,58 @@ class TaskMachine(RuleBasedStateMachine):
         task_id, task = self._pick_task(data)
         if task.review == "NONE":
             return
-        for assignment in self.client.review_start(REVIEWER, task_id):
+        reviewer = data.draw(st.sampled_from(task.reviewers))
+        for assignment in self.client.review_start(reviewer, task_id):
             assert assignment.status.code == AWAITING_REVIEW, assignment.status
             assert assignment.input.id in self._source(task)
             assert task.known.get(assignment.id, (None, None, AWAITING_REVIEW))[2] == AWAITING_REVIEW
+            assert task.may_decide(assignment.id, reviewer), f"{reviewer} already approved {assignment.id}"
 
     @precondition(lambda self: any(t.review != "NONE" for t in self.tasks.values()))
     @rule(data=st.data(), action=st.sampled_from(sorted(DECIDED)), in_bulk=st.booleans())
     def decide(self, data: Any, action: int, in_bulk: bool) -> None:
         task_id, task = self._pick_task(data)
-        awaiting = self._known_in(task, {AWAITING_REVIEW})
+        reviewer = data.draw(st.sampled_from(task.reviewers))
+        awaiting = [a for a in self._known_in(task, {AWAITING_REVIEW}) if task.may_decide(a, reviewer)]
         if task.review == "NONE" or not (awaiting or in_bulk):
             return
         if in_bulk:
             if not task.workers:  # nobody labels a task without workers: outsiders_are_refused checks it
                 return
             worker = data.draw(st.sampled_from(task.workers))
-            response = self.client.decide(REVIEWER, task_id, action, workers=[worker])
+            response = self.client.decide(reviewer, task_id, action, workers=[worker])
         else:
             if action == Action.REVIEW_REQUEST_CHANGES:  # only a current worker can redo work
                 awaiting = [a for a in awaiting if task.known[a][0] in task.workers]
                 if not awaiting:
                     return
             chosen = data.draw(st.lists(st.sampled_from(awaiting), min_size=1, max_size=3, unique=True))
-            response = self.client.decide(REVIEWER, task_id, action, chosen)
+            response = self.client.decide(reviewer, task_id, action, chosen)
         assert response.status.code == Code.SUCCESS, response.status
         for assignment in response.task_assignments:
-            assert assignment.status.code == DECIDED[action]
+            assert task.may_decide(assignment.id, reviewer), f"{reviewer} decided {assignment.id} twice"
+            expected = task.outcome(assignment.id, reviewer, action)
+            assert assignment.status.code == expected, (assignment.id, reviewer, action, assignment.status)
             assert assignment.id not in task.gone
-            task.known[assignment.id] = (assignment.worker.user.id, assignment.input.id, DECIDED[action])
+            task.put(assignment.id, assignment.worker.user.id, assignment.input.id, expected)
+
+    @precondition(lambda self: any(t.stacked and t.approved for t in self.tasks.values()))
+    @rule(data=st.data(), action=st.sampled_from(sorted(DECIDED)))
+    def decide_twice_under_stacked_review(self, data: Any, action: int) -> None:
+        task_id, task = self._pick_task(data)
+        if not (task.stacked and task.approved):
+            return
+        assignment_id = data.draw(st.sampled_from(sorted(task.approved)))
+        reviewer = data.draw(st.sampled_from(sorted(task.approved[assignment_id])))
+        where = f"{DECISION_FIELDS[action]}.task_assignments[0].id '{assignment_id}'"
+        with self.fake.store.lock:
+            records = self.fake.store.app("owner", "main").tasks[task_id].reviews[assignment_id]
+        states = ", ".join(f"{r}: {Code.Name(s)}" for r, s in records.items())
+        self._refused(
+            Code.TASK_CONFLICT,
+            f"{where} is not awaiting a review by '{reviewer}': its reviews are {states}",
+            lambda: self.client.decide(reviewer, task_id, action, [assignment_id]),
+        )
 
     @precondition(lambda self: any(t.review != "NONE" and t.known for t in self.tasks.values()))
     @rule(data=st.data(), action=st.sampled_from(sorted(DECIDED)))
@@ -423,7 +481,11 @@ class TaskMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def request_changes_of_a_former_worker(self, data: Any) -> None:
         task_id, task = self._pick_task(data)
-        orphaned = [a for a in self._known_in(task, {AWAITING_REVIEW}) if task.known[a][0] not in task.workers]
+        orphaned = [
+            a
+            for a in self._known_in(task, {AWAITING_REVIEW})
+            if task.known[a][0] not in task.workers and task.may_decide(a, REVIEWER)
+        ]
         if task.review == "NONE" or not orphaned:
             return
         assignment_id = data.draw(st.sampled_from(orphaned))

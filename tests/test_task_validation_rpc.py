@@ -329,12 +329,19 @@ RULES = [
         "use PARTITIONED_WORKER_STRATEGY_NOT_SET, EVENLY, WEIGHTED",
         id="unknown partition type",
     ),
-    pytest.param(
-        [task(review=r.TaskReview(strategy="CONSENSUS", users=[r.User(id="reviewer")]))],
+    pytest.param(  # proto: manual approval_threshold is deprecated for approval_threshold_reviewers (0, 1, -1)
+        [
+            task(
+                review=r.TaskReview(
+                    strategy="MANUAL",
+                    users=[r.User(id="reviewer")],
+                    manual_strategy_info=r.TaskReviewManualStrategyInfo(approval_threshold=2),
+                )
+            )
+        ],
         INVALID,
-        "tasks[0].review.consensus_strategy_info.approval_threshold_labelers is 0 (approval_threshold 0): "
-        "CONSENSUS needs an approval threshold of at least 1",
-        id="consensus without an approval threshold",
+        "tasks[0].review.manual_strategy_info.approval_threshold 2 is not allowed: use 0, 1 or -1",
+        id="manual deprecated approval_threshold not 0, 1 or -1",
     ),
     pytest.param(
         [
@@ -404,27 +411,13 @@ RULES = [
                 review=r.TaskReview(
                     strategy="MANUAL",
                     users=[r.User(id="reviewer")],
-                    manual_strategy_info=r.TaskReviewManualStrategyInfo(sample_percentage=1.5),
+                    consensus_strategy_info=r.TaskReviewConsensusStrategyInfo(approval_threshold_reviewers=-2),
                 )
             )
         ],
         INVALID,
-        "tasks[0].review.manual_strategy_info.sample_percentage 1.5 is outside [0, 1]",
-        id="sample_percentage above 1",
-    ),
-    pytest.param(
-        [
-            task(
-                review=r.TaskReview(
-                    strategy="MANUAL",
-                    users=[r.User(id="reviewer")],
-                    manual_strategy_info=r.TaskReviewManualStrategyInfo(sample_percentage=-0.25),
-                )
-            )
-        ],
-        INVALID,
-        "tasks[0].review.manual_strategy_info.sample_percentage -0.25 is outside [0, 1]",
-        id="sample_percentage below 0",
+        "tasks[0].review.consensus_strategy_info.approval_threshold_reviewers -2 is not allowed: use 0, 1 or -1",
+        id="manual reviewers threshold not 0, 1 or -1",
     ),
     pytest.param(
         [task(review=r.TaskReview(strategy=8))],
@@ -500,15 +493,19 @@ def test_an_id_already_used_is_a_task_conflict_and_nothing_is_stored(clarifai_fa
             task(concepts=[r.TaskConcept(concept=r.Concept(id="sky"))], concept_ids=["lava"]),
             id="concept_ids ignored when concepts are set",
         ),
-        pytest.param(
+        pytest.param(  # proto: sample_percentage "Deprecated: Not used", so any value is accepted (was refused)
             task(
                 review=r.TaskReview(
                     strategy="MANUAL",
                     users=[r.User(id="reviewer")],
-                    manual_strategy_info=r.TaskReviewManualStrategyInfo(sample_percentage=1.0),
+                    manual_strategy_info=r.TaskReviewManualStrategyInfo(sample_percentage=1.5),
                 )
             ),
-            id="sample_percentage 1",
+            id="sample_percentage outside [0, 1] is not used",
+        ),
+        pytest.param(  # proto TaskReviewConsensusStrategyInfo: 0 labelers = consensus disabled (was refused)
+            task(review=r.TaskReview(strategy="CONSENSUS", users=[r.User(id="reviewer")])),
+            id="consensus with approval_threshold_labelers 0",
         ),
         pytest.param(task(input_source=r.TaskInputSource(type="INPUT", id="in-3")), id="input source"),
         pytest.param(auto_task(r.Worker(workflow=r.Workflow(id="wf-1"))), id="workflow worker without a version"),

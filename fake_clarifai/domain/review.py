@@ -1,9 +1,10 @@
 """BEHAVIOUR.md §6: the labeling and review lifecycle as pure functions of states and labels.
 
 An assignment starts `TASK_ASSIGNMENT_PENDING`. LABEL_SUBMIT moves it by the task's review strategy:
-NONE → SUCCESS, MANUAL → AWAITING_REVIEW (or SUCCESS when the sample skips it), CONSENSUS →
-AWAITING_CONSENSUS_REVIEW. A reviewer decides only assignments AWAITING_REVIEW: approve → SUCCESS,
-reject → REJECTED, request changes → PENDING. CONSENSUS inputs settle by agreement (`settle`).
+NONE → SUCCESS, MANUAL → AWAITING_REVIEW, CONSENSUS → AWAITING_CONSENSUS_REVIEW (AWAITING_REVIEW when
+labeler consensus is disabled). A reviewer decides only assignments AWAITING_REVIEW: approve → SUCCESS,
+reject → REJECTED, request changes → PENDING; under stacked review an approval counts only once every
+reviewer approved (`reviews_after`). CONSENSUS inputs settle by agreement (`settle`).
 Task annotations follow their assignment's state (`ANNOTATION_STATE`), except that a settled consensus
 accepts the agreeing labelers' annotations and denies the others.
 """
@@ -24,8 +25,10 @@ from fake_clarifai.domain.review_policy import AWAITING_REVIEW as AWAITING_REVIE
 from fake_clarifai.domain.review_policy import PENDING as PENDING
 from fake_clarifai.domain.review_policy import POLICIES
 from fake_clarifai.domain.review_policy import REJECTED as REJECTED
+from fake_clarifai.domain.review_policy import REVIEW_DISMISSED as REVIEW_DISMISSED
+from fake_clarifai.domain.review_policy import REVIEW_PENDING as REVIEW_PENDING
+from fake_clarifai.domain.review_policy import REVIEW_SUCCESS as REVIEW_SUCCESS
 from fake_clarifai.domain.review_policy import SUCCESS as SUCCESS
-from fake_clarifai.domain.review_policy import sampled_for_review as sampled_for_review
 from fake_clarifai.errors import Code
 
 NONE = resources_pb2.TaskReview.NONE
@@ -57,12 +60,12 @@ class IllegalTransition(Exception):
         self.state = state
 
 
-def submit(state: int, strategy: int, sampled: bool) -> int:
-    """The state LABEL_SUBMIT gives a PENDING assignment under review `strategy` (NOT_SET means NONE), by its
-    policy (`review_policy.POLICIES`)."""
+def submit(state: int, task_review: resources_pb2.TaskReview) -> int:
+    """The state LABEL_SUBMIT gives a PENDING assignment of a task with `task_review` (strategy NOT_SET means
+    NONE), by its policy (`review_policy.POLICIES`)."""
     if state != PENDING:
         raise IllegalTransition(state, PENDING)
-    return POLICIES[strategy].submitted(sampled)
+    return POLICIES[task_review.strategy].on_submit(task_review)
 
 
 def decide(state: int, decision: Decision) -> int:
@@ -70,6 +73,91 @@ def decide(state: int, decision: Decision) -> int:
     if state != AWAITING_REVIEW:
         raise IllegalTransition(state, AWAITING_REVIEW)
     return decision.value
+
+
+# -- per-reviewer reviews ----------------------------------------------------------------------
+
+
+def open_reviews(reviewers: Sequence[str], stacked: bool, turn: int) -> dict[str, int]:
+    """The review records of an assignment that just became reviewable (reviewer -> REVIEW_PENDING).
+
+    Stacked review: every reviewer reviews it [doc: labeling UI, create task]. Evenly distributed review:
+    one reviewer, in turn (`turn` counts the assignments distributed so far; the fake's policy for "evenly
+    partitioned" [doc: Review page]), so n reviewers get every n-th submission. No reviewers: no records.
+    """
+    if not reviewers:
+        return {}
+    if stacked:
+        return dict.fromkeys(reviewers, REVIEW_PENDING)
+    return {reviewers[turn % len(reviewers)]: REVIEW_PENDING}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a reviewer's decision does: the assignment's new state (None: it keeps awaiting the other
+    reviewers) and its review records afterwards."""
+
+    state: int | None
+    reviews: dict[str, int]
+
+
+def reviews_after(reviews: Mapping[str, int], reviewer: str, decision: Decision, stacked: bool) -> Verdict:
+    """`reviewer` decides an assignment awaiting review whose records are `reviews` [proto TaskReviewMetrics].
+
+    Request changes: the work goes back to its labeler and every review of it is dismissed, the requester's
+    too (it is disregarded). Reject: final; the reviewer's review succeeds, pending ones are dismissed.
+    Approve: the reviewer's review succeeds; under stacked review the assignment is approved only when no
+    other review is pending, else pending reviews of others are dismissed (one approval is enough).
+    """
+    if decision is Decision.REQUEST_CHANGES:
+        return Verdict(PENDING, dict.fromkeys(reviews, REVIEW_DISMISSED))
+    done = {**reviews, reviewer: REVIEW_SUCCESS}
+    if decision is Decision.APPROVE and stacked and REVIEW_PENDING in done.values():
+        return Verdict(None, done)
+    return Verdict(decision.value, {r: REVIEW_DISMISSED if s == REVIEW_PENDING else s for r, s in done.items()})
+
+
+def dismissed(reviews: Mapping[str, int], keep: frozenset[str] = frozenset()) -> dict[str, int]:
+    """`reviews` with every pending review by a reviewer not in `keep` dismissed."""
+    return {r: REVIEW_DISMISSED if s == REVIEW_PENDING and r not in keep else s for r, s in reviews.items()}
+
+
+def reviews_synced(reviews: Mapping[str, int], reviewers: Sequence[str], stacked: bool, turn: int) -> dict[str, int]:
+    """The records of an assignment awaiting review after its task's reviewers changed [policy]: pending
+    reviews of removed reviewers are dismissed; stacked, each reviewer who has not approved it gets a pending
+    review; an
+    assignment left with no pending review is opened again (stacked: to every reviewer; distributed: to
+    the reviewer whose `turn` it is), since nobody could decide it otherwise."""
+    synced = dismissed(reviews, frozenset(reviewers))
+    if stacked:
+        synced = {**synced, **{r: REVIEW_PENDING for r in reviewers if synced.get(r) != REVIEW_SUCCESS}}
+        return synced if REVIEW_PENDING in synced.values() else {**synced, **open_reviews(reviewers, stacked, turn)}
+    waiting = [r for r in reviewers if synced.get(r) == REVIEW_PENDING]
+    if waiting:  # distributed: one reviewer keeps it (the first in order), the others' reviews are dismissed
+        return dismissed(synced, frozenset(waiting[:1]))
+    return {**synced, **open_reviews(reviewers, stacked, turn)}
+
+
+def per_reviewer_metrics(
+    reviewers: Sequence[str], reviews: Iterable[tuple[str, Mapping[str, int]]]
+) -> tuple[list[int], list[int], list[int]]:
+    """`metrics.review`'s per-reviewer lists, in the order of `reviewers` [proto TaskReviewMetrics]: inputs
+    each reviewer approved or rejected; inputs available to it (a review record not dismissed); the first as
+    a whole percent of the second (0 when nothing is available)."""
+    done = {r: set() for r in reviewers}
+    available = {r: set() for r in reviewers}
+    for input_id, records in reviews:
+        for reviewer, state in records.items():
+            if reviewer in done and state != REVIEW_DISMISSED:
+                available[reviewer].add(input_id)
+                if state == REVIEW_SUCCESS:
+                    done[reviewer].add(input_id)
+    counts = [len(done[r]) for r in reviewers]
+    sizes = [len(available[r]) for r in reviewers]
+    return counts, sizes, [min(100, c * 100 // n) if n else 0 for c, n in zip(counts, sizes, strict=True)]
+
+
+# -- CONSENSUS ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)

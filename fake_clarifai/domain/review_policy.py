@@ -9,7 +9,6 @@ strategy is a new `ReviewPolicy` subclass and its row in `POLICIES`.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 from clarifai_grpc.grpc.api import resources_pb2
@@ -23,22 +22,12 @@ AWAITING_REVIEW = Code.TASK_ASSIGNMENT_AWAITING_REVIEW
 AWAITING_CONSENSUS_REVIEW = Code.TASK_ASSIGNMENT_AWAITING_CONSENSUS_REVIEW
 SUCCESS = Code.TASK_ASSIGNMENT_SUCCESS
 REJECTED = Code.TASK_ASSIGNMENT_REJECTED
+REVIEW_PENDING = Code.TASK_ASSIGNMENT_REVIEW_PENDING  # one reviewer's review of one assignment [proto status codes]
+REVIEW_SUCCESS = Code.TASK_ASSIGNMENT_REVIEW_SUCCESS
+REVIEW_DISMISSED = Code.TASK_ASSIGNMENT_REVIEW_DISMISSED
+ALL_REVIEWERS = -1  # approval_threshold_reviewers: every reviewer must approve [proto]
 
 MAX_THRESHOLD = 2**31 - 1  # [policy] uint32 on the wire; a count of labelers beyond int32 is a client's bug
-
-
-def sampled_for_review(task_id: str, assignment_id: str, sample_percentage: float) -> bool:
-    """MANUAL sampling: whether this assignment needs a reviewer.
-
-    A pure function: the first 8 bytes of sha256("<task id>/<assignment id>") read as a fraction of 2**64
-    are compared with `sample_percentage`, so a fraction p of assignments is sampled, the same ones on every
-    run with the same ids (ids are deterministic under an id seed), and raising p only adds to the sample.
-    p <= 0 (unset) or p >= 1 means every assignment is reviewed.
-    """
-    if not 0 < sample_percentage < 1:
-        return True
-    digest = hashlib.sha256(f"{task_id}/{assignment_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") < sample_percentage * 2**64
 
 
 class ReviewPolicy:
@@ -46,7 +35,6 @@ class ReviewPolicy:
 
     strategy: int = TaskReview.NONE
     needs_reviewers = False
-    settles = False  # whether each submission is followed by the CONSENSUS settlement (`threshold`)
     reviewable = AWAITING_REVIEW  # the state of the assignments reviewers take and decide
 
     @property
@@ -58,13 +46,18 @@ class ReviewPolicy:
         if self.needs_reviewers and not reviewers:
             raise invalid(f"{where}.users is empty: review strategy {self.name} needs at least one reviewer")
 
-    def submitted(self, sampled: bool) -> int:
-        """The state a submitted pending assignment goes to (`sampled`: MANUAL's sample picked it)."""
+    def on_submit(self, review: resources_pb2.TaskReview) -> int:
+        """The state LABEL_SUBMIT gives a pending assignment of a task with this `review`."""
         return SUCCESS
 
-    def on_submit(self, task: resources_pb2.Task, assignment_id: str) -> int:
-        """The state LABEL_SUBMIT gives the task's pending assignment `assignment_id`."""
-        return self.submitted(False)
+    def settles(self, review: resources_pb2.TaskReview) -> bool:
+        """Whether each submission is followed by the CONSENSUS settlement (with `threshold` labelers)."""
+        return False
+
+    def stacked(self, review: resources_pb2.TaskReview) -> bool:
+        """Whether every reviewer reviews every input (stacked review), rather than each input going to one
+        reviewer (evenly distributed review)."""
+        return False
 
     def threshold(self, review: resources_pb2.TaskReview) -> int:
         """How many agreeing labelers settle an input (only for a policy that `settles`)."""
@@ -72,23 +65,27 @@ class ReviewPolicy:
 
 
 class ManualReview(ReviewPolicy):
-    """MANUAL: a sample of the submissions (by `sample_percentage`) waits for a reviewer's decision."""
+    """MANUAL: every submission waits for the reviewers' decision. `sample_percentage` is not used [proto:
+    TaskReviewManualStrategyInfo.sample_percentage "Deprecated: Not used"]; how many reviewers decide is
+    `consensus_strategy_info.approval_threshold_reviewers`, else the deprecated
+    `manual_strategy_info.approval_threshold` [proto]."""
 
     strategy = TaskReview.MANUAL
     needs_reviewers = True
 
     def validate(self, review: resources_pb2.TaskReview, reviewers: Sequence[str], where: str) -> None:
         super().validate(review, reviewers, where)
-        sample = review.manual_strategy_info.sample_percentage
-        if not 0 <= sample <= 1:
-            raise invalid(f"{where}.manual_strategy_info.sample_percentage {sample:g} is outside [0, 1]")
+        _check_reviewer_threshold(review.manual_strategy_info.approval_threshold, f"{where}.manual_strategy_info")
+        _check_reviewer_threshold(
+            review.consensus_strategy_info.approval_threshold_reviewers, f"{where}.consensus_strategy_info"
+        )
 
-    def submitted(self, sampled: bool) -> int:
-        return AWAITING_REVIEW if sampled else SUCCESS
+    def on_submit(self, review: resources_pb2.TaskReview) -> int:
+        return AWAITING_REVIEW
 
-    def on_submit(self, task: resources_pb2.Task, assignment_id: str) -> int:
-        sample = task.review.manual_strategy_info.sample_percentage
-        return self.submitted(sampled_for_review(task.id, assignment_id, sample))
+    def stacked(self, review: resources_pb2.TaskReview) -> bool:
+        info = review.consensus_strategy_info
+        return (info.approval_threshold_reviewers or review.manual_strategy_info.approval_threshold) == ALL_REVIEWERS
 
 
 class ConsensusReview(ReviewPolicy):
@@ -97,7 +94,6 @@ class ConsensusReview(ReviewPolicy):
 
     strategy = TaskReview.CONSENSUS
     needs_reviewers = True
-    settles = True
 
     def validate(self, review: resources_pb2.TaskReview, reviewers: Sequence[str], where: str) -> None:
         super().validate(review, reviewers, where)
@@ -108,24 +104,30 @@ class ConsensusReview(ReviewPolicy):
                     f"{where}.consensus_strategy_info.{name} {getattr(info, name)} is out of range: "
                     f"a number of labelers is at most {MAX_THRESHOLD}"
                 )
-        if self.threshold(review) < 1:
-            raise invalid(
-                f"{where}.consensus_strategy_info.approval_threshold_labelers is {info.approval_threshold_labelers} "
-                f"(approval_threshold {info.approval_threshold}): CONSENSUS needs an approval threshold of at least 1"
-            )
-        if info.approval_threshold_reviewers not in (-1, 0, 1):
-            raise invalid(
-                f"{where}.consensus_strategy_info.approval_threshold_reviewers {info.approval_threshold_reviewers} "
-                "is not allowed: use 0, 1 or -1"
-            )
+        _check_reviewer_threshold(info.approval_threshold_reviewers, f"{where}.consensus_strategy_info")
 
-    def submitted(self, sampled: bool) -> int:
-        return AWAITING_CONSENSUS_REVIEW
+    def on_submit(self, review: resources_pb2.TaskReview) -> int:
+        """Threshold 0: labeler consensus is disabled and the submission goes to the reviewers [proto]."""
+        return AWAITING_CONSENSUS_REVIEW if self.settles(review) else AWAITING_REVIEW
+
+    def settles(self, review: resources_pb2.TaskReview) -> bool:
+        return self.threshold(review) > 0
+
+    def stacked(self, review: resources_pb2.TaskReview) -> bool:
+        return review.consensus_strategy_info.approval_threshold_reviewers == ALL_REVIEWERS
 
     def threshold(self, review: resources_pb2.TaskReview) -> int:
-        """`approval_threshold_labelers`, else the deprecated `approval_threshold` [proto]."""
+        """`approval_threshold_labelers`, else the deprecated `approval_threshold` [proto]; 0 means labeler
+        consensus is disabled (every submission goes to the reviewers)."""
         info = review.consensus_strategy_info
         return info.approval_threshold_labelers or info.approval_threshold
+
+
+def _check_reviewer_threshold(value: int, where: str) -> None:
+    """A reviewer threshold is 0 (means 1), 1 or -1 (all reviewers) [proto approval_threshold_reviewers]."""
+    if value not in (ALL_REVIEWERS, 0, 1):
+        name = "approval_threshold" if where.endswith("manual_strategy_info") else "approval_threshold_reviewers"
+        raise invalid(f"{where}.{name} {value} is not allowed: use 0, 1 or -1")
 
 
 NO_REVIEW = ReviewPolicy()

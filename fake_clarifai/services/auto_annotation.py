@@ -112,10 +112,13 @@ def annotate(store: Store, app: AppState, task: TaskState, input_ids: Sequence[s
         ],
     )
     flagged = dict.fromkeys(i for i, chosen in planned if chosen.status_code == Code.ANNOTATION_AWAITING_REVIEW)
-    task.add(
+    items = [
         Assignment(store.ids.new_id(), task.task.id, input_id, annotator.key, AWAITING_REVIEW, now, now)
         for input_id in flagged
-    )
+    ]
+    task.add(items)
+    for item in items:  # its reviewers get their pending reviews, as for a labeler's submission
+        task.open_reviews(item.id)
     return None
 
 
@@ -153,10 +156,7 @@ def previous_annotations(app: AppState, task: resources_pb2.Task) -> list[str]:
     return [
         a.id
         for a in app.annotations.values()
-        if a.task_id
-        and a.task_id != task.id
-        and same_worker(a)
-        and any(c.id in concept_ids for c in a.data.concepts)
+        if a.task_id and a.task_id != task.id and same_worker(a) and any(c.id in concept_ids for c in a.data.concepts)
     ]
 
 

@@ -1,7 +1,7 @@
 """The work on a task (BEHAVIOUR.md §5, §6): PutTaskAssignments, ListNextTaskAssignments, GetTaskInputCount,
 GetTaskAnnotationCount, and the rule for annotations posted with a `task_id`.
 
-The lifecycle rules (transitions, MANUAL sampling, CONSENSUS settlement, counting) are pure functions in
+The lifecycle rules (transitions, per-reviewer reviews, CONSENSUS settlement, counting) are pure functions in
 `fake_clarifai.domain.review`; this module finds the assignments a request names, checks who may act on
 them, and writes the new states to the assignment and to its labeler's task annotations on the input.
 """
@@ -75,8 +75,8 @@ def label_submit(ctx: CallContext, task: TaskState, request: service_pb2.PutTask
     policy = task.review_policy
     for assignment in targets:
         if assignment.state == PENDING:
-            move(ctx, task, assignment, policy.on_submit(task.task, assignment.id))
-    if policy.settles:
+            move(ctx, task, assignment, policy.on_submit(task.task.review))
+    if policy.settles(task.task.review):
         settle_consensus(ctx, task, dict.fromkeys(a.input_id for a in targets))
     return [task.assignments[a.id] for a in targets]
 
@@ -109,41 +109,55 @@ def submit_targets(
 
 
 def review_start(ctx: CallContext, task: TaskState, request: service_pb2.PutTaskAssignmentsRequest) -> list[Assignment]:
-    """The reviewer's batch: up to 10 assignments awaiting review, not in another reviewer's batch; the
-    same batch until all of it is decided."""
+    """The reviewer's batch: up to 10 assignments awaiting its review (stacked review: every reviewer reviews
+    every input; evenly distributed: each input waits for one reviewer); the same batch until all of it is
+    decided."""
     reviewer = require_reviewer(task, ctx.caller.user_id)
     workers = chosen_workers(ctx.app, task, request.review_start_config.workers, "review_start_config.workers")
-    batch = awaiting_review(task, task.review_batches.get(reviewer, ()))
+    batch = [a for a in awaiting_review(task, task.review_batches.get(reviewer, ())) if awaits(task, a.id, reviewer)]
     if batch:
         return batch
-    others = (ids for other, ids in task.review_batches.items() if other != reviewer)
-    held = {a.id for a in awaiting_review(task, chain.from_iterable(others))}
     candidates = (
         task.assignments[i]
         for worker in workers
         for i in task.assignment_ids_by_worker_state.get((worker, task.review_policy.reviewable), ())
-        if i not in held
+        if awaits(task, i, reviewer)
     )
     batch = list(islice(candidates, BATCH))
     task.review_batches[reviewer] = tuple(a.id for a in batch)
     return batch
 
 
+def awaits(task: TaskState, assignment_id: str, reviewer: str) -> bool:
+    """Whether `reviewer`'s review of the assignment is pending."""
+    return task.reviews.get(assignment_id, {}).get(reviewer) == review.REVIEW_PENDING
+
+
 def review_decide(
     ctx: CallContext, task: TaskState, request: service_pb2.PutTaskAssignmentsRequest
 ) -> list[Assignment]:
-    """REVIEW_APPROVE / REVIEW_REQUEST_CHANGES / REVIEW_REJECT by assignment ids and/or in bulk by workers."""
-    require_reviewer(task, ctx.caller.user_id)
+    """REVIEW_APPROVE / REVIEW_REQUEST_CHANGES / REVIEW_REJECT by assignment ids and/or in bulk by workers.
+
+    Evenly distributed review: any reviewer may decide any assignment awaiting review [policy]. Stacked
+    review: only one whose own review is pending, and an approval is final once every reviewer approved."""
+    reviewer = require_reviewer(task, ctx.caller.user_id)
     decision, field = DECISIONS[request.action]
     config = getattr(request, field)
     if not config.task_assignments and not config.workers:
         raise invalid(f"{field} names no task_assignments and no workers: say what to decide")
+    stacked = task.review_policy.stacked(task.task.review)
     named = named_assignments(task, config.task_assignments, f"{field}.task_assignments")
     for where, assignment in named.items():
         try:
             review.decide(assignment.state, decision)
         except IllegalTransition as error:
             raise ApiError(Code.TASK_CONFLICT, f"{where} is not awaiting review: {error}") from error
+        if stacked and not awaits(task, assignment.id, reviewer):
+            raise ApiError(  # stacked review: each reviewer decides once [policy]
+                Code.TASK_CONFLICT,
+                f"{where} is not awaiting a review by '{reviewer}': its reviews are "
+                f"{review_states(task, assignment.id)}",
+            )
         if decision is Decision.REQUEST_CHANGES and assignment.worker_id in model_worker_keys(ctx.app, task):
             raise ApiError(  # a model does not redo its work on request [policy, BEHAVIOUR.md §7.1]
                 Code.TASK_CONFLICT,
@@ -157,13 +171,26 @@ def review_decide(
                 f"'{task.task.id}': approve or reject it",
             )
     workers = chosen_workers(ctx.app, task, config.workers, f"{field}.workers") if config.workers else []
-    in_bulk = (task.assignments[i] for worker in workers for i in task.ids_in_state(worker, AWAITING_REVIEW))
+    in_bulk = (
+        task.assignments[i]
+        for worker in workers
+        for i in task.ids_in_state(worker, AWAITING_REVIEW)
+        if not stacked or awaits(task, i, reviewer)
+    )
     targets = list({a.id: a for a in chain(named.values(), in_bulk)}.values())
     for assignment in targets:
-        move(ctx, task, assignment, review.decide(assignment.state, decision))
-    for reviewer, batch in task.review_batches.items():  # decided work leaves the reviewers' batches
-        task.review_batches[reviewer] = tuple(a.id for a in awaiting_review(task, batch))
+        verdict = review.reviews_after(task.reviews.get(assignment.id, {}), reviewer, decision, stacked)
+        task.reviews[assignment.id] = verdict.reviews
+        if verdict.state is not None:
+            move(ctx, task, assignment, verdict.state)
+    for other, batch in task.review_batches.items():  # decided work leaves the reviewers' batches
+        task.review_batches[other] = tuple(a.id for a in awaiting_review(task, batch) if awaits(task, a.id, other))
     return [task.assignments[a.id] for a in targets]
+
+
+def review_states(task: TaskState, assignment_id: str) -> str:
+    records = task.reviews.get(assignment_id, {})
+    return ", ".join(f"{r}: {Code.Name(s)}" for r, s in records.items()) or "none"
 
 
 ACTIONS: dict[int, Callable[[CallContext, TaskState, Any], list[Assignment]]] = {
@@ -401,6 +428,11 @@ def move(
     if state == PENDING and assignment.state != PENDING and task.work.left(worker):
         task.hand_out(worker, task.work.take_all(worker), ctx.store.ids.new_ids, ctx.now())
     task.replace(dataclasses.replace(assignment, state=state, modified_at=ctx.now()))
+    reviewable = task.review_policy.reviewable
+    if state == reviewable and assignment.state != reviewable:
+        task.open_reviews(assignment.id)
+    elif assignment.state == reviewable and state != reviewable:
+        task.close_reviews(assignment.id)
     code = review.ANNOTATION_STATE[state] if annotation_state is None else annotation_state
     app = ctx.app
     for annotation in labeler_annotations(app, task.task.id, assignment):

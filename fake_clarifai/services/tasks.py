@@ -14,6 +14,7 @@ from google.protobuf import field_mask_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from fake_clarifai.context import CallContext
+from fake_clarifai.domain import review
 from fake_clarifai.domain.assignment import (
     DynamicPool,
     Held,
@@ -287,6 +288,7 @@ def redefined(ctx: CallContext, app: AppState, old: TaskState, valid: ValidTask,
     )
     if same_work:
         old.task, old.reviewer_user_ids, old.review_batches = task, reviewers, review_batches
+        old.sync_reviews()
         return old
     state = TaskState(
         task=task,
@@ -294,9 +296,12 @@ def redefined(ctx: CallContext, app: AppState, old: TaskState, valid: ValidTask,
         reviewer_user_ids=reviewers,
         review_batches=review_batches,
         consensus_labels=old.consensus_labels,
+        reviews=old.reviews,
+        review_turn=old.review_turn,
     )
     held = [old.assignments[i] for ids in old.assignment_ids_by_worker_state.values() for i in ids]
     start_task(ctx, app, state, valid, list(source_input_ids(app, task.input_source)), held)
+    state.sync_reviews()
     return state
 
 
@@ -369,8 +374,8 @@ def shown(store: Store, app: AppState, state: TaskState, fields: frozenset[str])
 
 def task_metrics(app: AppState, state: TaskState) -> resources_pb2.TaskMetrics:
     """Counts over the task's assignments: an input is worked on once someone submitted it, and reviewed
-    once all of its assignments are decided (SUCCESS or REJECTED; planned work is pending). Per-reviewer
-    counts are not kept."""
+    once all of its assignments are decided (SUCCESS or REJECTED; planned work is pending). The per-reviewer
+    lists follow `review.users` and count the reviewers' review records (review.per_reviewer_metrics)."""
     total = len(source_input_ids(app, state.task.input_source))
     worked = reviewed = 0
     assignments = state.assignments
@@ -378,13 +383,19 @@ def task_metrics(app: AppState, state: TaskState) -> resources_pb2.TaskMetrics:
         states = [assignments[i].state for i in ids]
         worked += any(s != PENDING for s in states)
         reviewed += all(s in DECIDED for s in states) and not state.planned_workers(input_id)
+    records = ((assignments[i].input_id, reviews) for i, reviews in state.reviews.items() if i in assignments)
+    done, available, percents = review.per_reviewer_metrics(state.reviewers, records)
     return resources_pb2.TaskMetrics(
         input_source=resources_pb2.TaskInputSourceMetrics(inputs_count_estimated=total),
         work=resources_pb2.TaskWorkMetrics(
             inputs_count_estimated=worked, inputs_percent_estimated=_percent(worked, total)
         ),
         review=resources_pb2.TaskReviewMetrics(
-            inputs_count_estimated=reviewed, inputs_percent_estimated=_percent(reviewed, total)
+            inputs_count_estimated=reviewed,
+            inputs_percent_estimated=_percent(reviewed, total),
+            inputs_count_estimated_per_reviewer=done,
+            inputs_reviewable_count_estimated_per_reviewer=available,
+            inputs_percent_estimated_per_reviewer=percents,
         ),
     )
 
