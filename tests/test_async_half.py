@@ -5,20 +5,11 @@ follow asynchronously. By default the fake applies the async half right after ea
 
 from __future__ import annotations
 
+import lifecycle_client as lc
 import pytest
 from both_channels import *  # noqa: F403 (the fixtures that run each test over both channels)
 from clarifai_grpc.grpc.api.status import status_code_pb2
-from lifecycle_client import (
-    Action,
-    TaskClient,
-    add_inputs,
-    consensus_review,
-    counts,
-    human_task,
-    label_submit_config,
-    manual_review,
-    status_names,
-)
+from lifecycle_client import Action, TaskClient, counts, status_names
 
 from fake_clarifai.invariants import check_invariants
 
@@ -39,8 +30,8 @@ def labeled(tasks: TaskClient, task_id: str, labeler: str) -> str:
 
 
 def manual_task(tasks: TaskClient, clarifai_fake) -> str:
-    add_inputs(clarifai_fake, "in-1")
-    return tasks.post_task(human_task(["labeler-1"], review=manual_review(["reviewer"])))
+    lc.add_inputs(clarifai_fake, "in-1")
+    return tasks.post_task(lc.human_task(["labeler-1"], review=lc.manual_review(["reviewer"])))
 
 
 def test_default_mode_applies_the_async_half_right_after_the_call(tasks, clarifai_fake):
@@ -85,8 +76,8 @@ def test_held_label_submit_and_review_lag_until_settle(tasks, clarifai_fake):
 def test_held_consensus_settles_only_on_settle(tasks, clarifai_fake):
     # LABEL_SUBMIT with CONSENSUS: AWAITING_CONSENSUS_REVIEW in the response; settlement follows
     # (PutTaskAssignmentsRequestAction)
-    add_inputs(clarifai_fake, "in-1")
-    task = human_task(LABELERS, workers_per_input=2, review=consensus_review(["reviewer"], 2))
+    lc.add_inputs(clarifai_fake, "in-1")
+    task = lc.human_task(LABELERS, workers_per_input=2, review=lc.consensus_review(["reviewer"], 2))
     task_id = tasks.post_task(task)
     ids = {labeler: labeled(tasks, task_id, labeler) for labeler in LABELERS}
     awaiting = {"in-1": "TASK_ASSIGNMENT_AWAITING_CONSENSUS_REVIEW"}
@@ -125,7 +116,7 @@ def test_errors_are_unchanged_while_held(tasks, clarifai_fake):
     task_id = manual_task(tasks, clarifai_fake)
     with clarifai_fake.hold_async():
         before = clarifai_fake.dump_state()
-        config = label_submit_config(["no-such-assignment"])
+        config = lc.label_submit_config(["no-such-assignment"])
         response = tasks.put("labeler-1", task_id, Action.LABEL_SUBMIT, label_submit_config=config)
         assert response.status.code == status_code_pb2.CONN_DOES_NOT_EXIST
         assert response.status.details == (
