@@ -123,3 +123,19 @@ def test_errors_are_unchanged_while_held(tasks, clarifai_fake):
             f"label_submit_config.task_assignments[0].id 'no-such-assignment' is not an assignment of task '{task_id}'"
         )
         assert clarifai_fake.dump_state() == before
+
+
+def test_isolated_and_reset_carry_the_held_half_with_the_state(tasks, clarifai_fake):
+    task_id = manual_task(tasks, clarifai_fake)
+    assignment_id = labeled(tasks, task_id, "labeler-1")
+    with clarifai_fake.hold_async():
+        tasks.submit("labeler-1", task_id, [assignment_id])
+    held = clarifai_fake.dump_state()
+    with clarifai_fake.isolated():  # the block starts from the baseline: nothing of this app is held there
+        clarifai_fake.settle()
+        check_invariants(clarifai_fake)
+    assert clarifai_fake.dump_state() == held  # the outer held half is back, still unapplied
+    assert tasks.annotation_states(task_id) == {("labeler-1", "in-1"): "ANNOTATION_PENDING"}
+    clarifai_fake.reset()
+    clarifai_fake.settle()  # nothing left to apply
+    assert not any(app["tasks"] for app in clarifai_fake.dump_state()["apps"].values())  # the baseline: no task
