@@ -3,7 +3,9 @@ GetTaskAnnotationCount, and the rule for annotations posted with a `task_id`.
 
 The lifecycle rules (transitions, per-reviewer reviews, CONSENSUS settlement, counting) are pure functions in
 `fake_clarifai.domain.review`; this module finds the assignments a request names, checks who may act on
-them, and writes the new states to the assignment and to its labeler's task annotations on the input.
+them, and writes the new states to the assignment (the sync half, in the response) and records what follows
+asynchronously (its labeler's task annotation statuses, CONSENSUS settlement) in the task's state, applied by
+`apply_async_half` right after the call or, while `FakeClarifai.hold_async()` holds it, by `FakeClarifai.settle()`.
 """
 
 from __future__ import annotations
@@ -423,7 +425,7 @@ def awaiting_review(task: TaskState, assignment_ids: Iterable[str]) -> list[Assi
 def move(
     ctx: CallContext, task: TaskState, assignment: Assignment, state: int, annotation_state: int | None = None
 ) -> None:
-    """Put `assignment` in `state`; its labeler's task annotations on the input follow (BEHAVIOUR.md §6).
+    """Put `assignment` in `state`; its labeler's task annotations on the input follow in the async half.
 
     Work returning to PENDING joins the end of its worker's queue, after the worker's planned inputs: those
     are handed out first (made into assignments) so that the queue keeps that order."""
