@@ -128,6 +128,13 @@ def _task_violations(store: Store, app: AppState, task_id: str, task: TaskState)
     for concept in task.task.concepts:
         if concept.concept.id not in app.concepts:
             problems.append(f"concept {concept.concept.id!r} does not exist")
+    # the held async half (task_work.apply_async_half) is bounded by the work it describes
+    problems += [
+        f"held annotation status for {i!r}, not an assignment"
+        for i in task.held_annotation_status.keys() - task.assignments.keys()
+    ]
+    unsettled = task.unsettled_inputs.keys() - task.assignment_ids_by_input.keys()
+    problems += [f"unsettled input {i!r} has no assignment" for i in sorted(unsettled)]
     for key, assignment in task.assignments.items():
         where = f"assignment {key!r}"
         if assignment.id != key or assignment.task_id != task_id:

@@ -14,6 +14,7 @@ from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2_grpc
 
 from fake_clarifai import seed
+from fake_clarifai.context import CallContext, Caller
 from fake_clarifai.dump import dump_state
 from fake_clarifai.errors import Code
 from fake_clarifai.faults import Faults
@@ -24,6 +25,7 @@ from fake_clarifai.journal import DEFAULT_BYTE_LIMIT, DEFAULT_LIMIT, Journal
 from fake_clarifai.records import new_concept, new_dataset, new_input
 from fake_clarifai.services import datasets
 from fake_clarifai.services.inputs import store_inputs
+from fake_clarifai.services.task_work import apply_async_half
 from fake_clarifai.store import AppState, FakeModel, FakeWorkflow, Predict, Snapshot, Store, Token
 from fake_clarifai.tls import ServerCertificate, certificate_names, client_base, client_env, issue
 from fake_clarifai.wire import FakeV2Servicer, handlers
@@ -299,6 +301,27 @@ class FakeClarifai:
                 self.store.clock.set(outer_time)
             self.faults.clear()
             self.journal.clear()
+
+    # -- the async half of PutTaskAssignments ----------------------------------------------------
+    @contextmanager
+    def hold_async(self) -> Iterator[FakeClarifai]:
+        """A block in which PutTaskAssignments answers with its sync half only (the assignments' new states)
+        and holds the async half (task annotation statuses, CONSENSUS settlement) until `settle()`, so a test
+        can exercise code that polls. Effects still held when the block ends wait for `settle()` or the
+        task's next PutTaskAssignments call."""
+        before, self.store.hold_async = self.store.hold_async, True
+        try:
+            yield self
+        finally:
+            self.store.hold_async = before
+
+    def settle(self) -> None:
+        """Apply every task's held async half (see `hold_async`)."""
+        with self.store.lock:
+            for app in self.store.apps.values():
+                ctx = CallContext(self.store, Caller(app.user_id, ""), "settle", app)
+                for task in app.tasks.values():
+                    apply_async_half(ctx, task)
 
     def dump_state(self) -> dict[str, Any]:
         """The whole store as plain data (`fake_clarifai.dump`): compare two of them, or print one."""

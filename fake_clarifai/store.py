@@ -128,6 +128,11 @@ class TaskState(_CopyOnWrite):
     review_turn: int = 0  # how many assignments evenly distributed review has handed to a reviewer
     # input -> how many workers hold it, where an overwrite that lowered workers_per_input kept more than that
     kept_beyond_wpi: dict[str, int] = field(default_factory=dict)
+    # the async half of PutTaskAssignments not applied yet (README "async half"; applied right after each call
+    # unless `FakeClarifai.hold_async()` holds it until `settle()`): assignment -> the status its labeler's task
+    # annotations take, and the inputs whose CONSENSUS settlement waits; at most one entry per assignment / input
+    held_annotation_status: dict[str, int] = field(default_factory=dict)
+    unsettled_inputs: dict[str, None] = field(default_factory=dict)
     work: WorkSource = NO_WORK  # where the work not handed out yet comes from, by the task's strategy
 
     def __post_init__(self) -> None:
@@ -274,6 +279,7 @@ class TaskState(_CopyOnWrite):
         if gone:
             self.review_batches = {r: tuple(i for i in ids if i not in gone) for r, ids in self.review_batches.items()}
         self.consensus_labels.pop(input_id, None)
+        self.unsettled_inputs.pop(input_id, None)
         self.kept_beyond_wpi.pop(input_id, None)
         self.work.remove_input(input_id)
 
@@ -299,6 +305,7 @@ class TaskState(_CopyOnWrite):
     def remove(self, assignment_id: str) -> Assignment:
         self._own()
         self.reviews.pop(assignment_id, None)
+        self.held_annotation_status.pop(assignment_id, None)
         assignment = self.assignments.pop(assignment_id)
         del self.assignment_ids_by_worker[assignment.worker_id][assignment_id]
         del self.assignment_ids_by_worker_state[(assignment.worker_id, assignment.state)][assignment_id]
@@ -334,6 +341,8 @@ class TaskState(_CopyOnWrite):
             reviews=self.reviews.copy(),
             review_turn=self.review_turn,
             kept_beyond_wpi=self.kept_beyond_wpi.copy(),
+            held_annotation_status=self.held_annotation_status.copy(),
+            unsettled_inputs=self.unsettled_inputs.copy(),
             work=self.work.clone(),
         )
         copy._shared = True
@@ -545,6 +554,8 @@ class Store:
         self.app_keys_by_member: dict[str, tuple[tuple[str, str], ...]] = {}
         # the base URL that serves inputs' hosted bytes (`FakeClarifai` starts its JSON/HTTP gateway for it)
         self.hosted_base: Callable[[], str] = lambda: "http://fake-clarifai.invalid"
+        # whether PutTaskAssignments' async half waits for `FakeClarifai.settle()` (`hold_async()`)
+        self.hold_async = False
 
     def app(self, user_id: str, app_id: str) -> AppState | None:
         return self.apps.get((user_id, app_id))

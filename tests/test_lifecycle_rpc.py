@@ -79,7 +79,7 @@ def test_consensus_docs_example_two_agree_one_differs_and_the_input_is_approved(
         ("labeler-3", "in-1"): "ANNOTATION_PENDING",
     }
 
-    assert submit_input(tasks, task_id, "labeler-3", "in-1") == DONE
+    assert submit_input(tasks, task_id, "labeler-3", "in-1") == AWAITING_CONSENSUS  # sync half, proto
     assert tasks.counts(task_id) == dict.fromkeys(LABELERS, counts(success=1))
     assert tasks.annotation_states(task_id) == {
         ("labeler-1", "in-1"): "ANNOTATION_SUCCESS",
@@ -101,7 +101,7 @@ def test_consensus_settles_as_soon_as_two_agree_and_a_later_labeler_is_settled_a
         tasks.start(labeler, task_id)
         tasks.label(labeler, task_id, "in-1", concepts)
     assert submit_input(tasks, task_id, "labeler-1", "in-1") == AWAITING_CONSENSUS
-    assert submit_input(tasks, task_id, "labeler-2", "in-1") == DONE
+    assert submit_input(tasks, task_id, "labeler-2", "in-1") == AWAITING_CONSENSUS  # sync half, proto
     assert tasks.counts(task_id) == {
         "labeler-1": counts(success=1, pending=1),
         "labeler-2": counts(success=1, pending=1),
@@ -109,7 +109,7 @@ def test_consensus_settles_as_soon_as_two_agree_and_a_later_labeler_is_settled_a
     }
     assert tasks.annotation_states(task_id)[("labeler-3", "in-1")] == "ANNOTATION_PENDING"
 
-    assert submit_input(tasks, task_id, "labeler-3", "in-1") == DONE
+    assert submit_input(tasks, task_id, "labeler-3", "in-1") == AWAITING_CONSENSUS  # sync half, proto
     assert tasks.annotation_states(task_id) == {
         ("labeler-1", "in-1"): "ANNOTATION_SUCCESS",
         ("labeler-2", "in-1"): "ANNOTATION_SUCCESS",
@@ -126,7 +126,7 @@ def test_consensus_all_three_differ_goes_to_the_reviewer_who_approves_one_and_re
         tasks.label(labeler, task_id, "in-1", concepts)
     assert submit_input(tasks, task_id, "labeler-1", "in-1") == AWAITING_CONSENSUS
     assert submit_input(tasks, task_id, "labeler-2", "in-1") == AWAITING_CONSENSUS
-    assert submit_input(tasks, task_id, "labeler-3", "in-1") == AWAITING
+    assert submit_input(tasks, task_id, "labeler-3", "in-1") == AWAITING_CONSENSUS  # sync half, proto
     assert tasks.counts(task_id) == dict.fromkeys(LABELERS, counts(awaiting_review=1))
     assert set(tasks.annotation_states(task_id).values()) == {"ANNOTATION_AWAITING_REVIEW"}
 
@@ -170,7 +170,7 @@ def test_consensus_relabel_after_request_changes_can_reach_agreement(tasks, clar
     assert (
         tasks.stub.PatchAnnotations(patch, metadata=tasks.metadata("labeler-3")).status.code == status_code_pb2.SUCCESS
     )
-    assert submit_input(tasks, task_id, "labeler-3", "in-1") == DONE
+    assert submit_input(tasks, task_id, "labeler-3", "in-1") == AWAITING_CONSENSUS  # sync half, proto
     assert tasks.counts(task_id) == dict.fromkeys(LABELERS, counts(success=1))
     assert tasks.annotation_states(task_id) == {
         ("labeler-1", "in-1"): "ANNOTATION_REVIEW_DENIED",

@@ -3,7 +3,9 @@ GetTaskAnnotationCount, and the rule for annotations posted with a `task_id`.
 
 The lifecycle rules (transitions, per-reviewer reviews, CONSENSUS settlement, counting) are pure functions in
 `fake_clarifai.domain.review`; this module finds the assignments a request names, checks who may act on
-them, and writes the new states to the assignment and to its labeler's task annotations on the input.
+them, and writes the new states to the assignment (the sync half, in the response) and records what follows
+asynchronously (its labeler's task annotation statuses, CONSENSUS settlement) in the task's state, applied by
+`apply_async_half` right after the call or, while `FakeClarifai.hold_async()` holds it, by `FakeClarifai.settle()`.
 """
 
 from __future__ import annotations
@@ -57,7 +59,10 @@ def put_task_assignments(
         known = ", ".join(Action.Name(a) for a in ACTIONS)
         raise invalid(f"action {action_name(action)} is not one of {known}")
     done = handler(ctx, task, request)
-    return service_pb2.MultiTaskAssignmentResponse(task_assignments=[as_message(ctx, task, a) for a in done])
+    response = service_pb2.MultiTaskAssignmentResponse(task_assignments=[as_message(ctx, task, a) for a in done])
+    if not ctx.store.hold_async:
+        apply_async_half(ctx, task)
+    return response
 
 
 def label_start(ctx: CallContext, task: TaskState, request: Any = None) -> list[Assignment]:
@@ -77,7 +82,7 @@ def label_submit(ctx: CallContext, task: TaskState, request: service_pb2.PutTask
         if assignment.state == PENDING:
             move(ctx, task, assignment, policy.on_submit(task.task.review))
     if policy.settles(task.task.review):
-        settle_consensus(ctx, task, dict.fromkeys(a.input_id for a in targets))
+        task.unsettled_inputs.update(dict.fromkeys(a.input_id for a in targets))  # the async half settles them
     return [task.assignments[a.id] for a in targets]
 
 
@@ -420,7 +425,7 @@ def awaiting_review(task: TaskState, assignment_ids: Iterable[str]) -> list[Assi
 def move(
     ctx: CallContext, task: TaskState, assignment: Assignment, state: int, annotation_state: int | None = None
 ) -> None:
-    """Put `assignment` in `state`; its labeler's task annotations on the input follow (BEHAVIOUR.md §6).
+    """Put `assignment` in `state`; its labeler's task annotations on the input follow in the async half.
 
     Work returning to PENDING joins the end of its worker's queue, after the worker's planned inputs: those
     are handed out first (made into assignments) so that the queue keeps that order."""
@@ -434,6 +439,23 @@ def move(
     elif assignment.state == reviewable and state != reviewable:
         task.close_reviews(assignment.id)
     code = review.ANNOTATION_STATE[state] if annotation_state is None else annotation_state
+    task.held_annotation_status[assignment.id] = code  # the async half applies it (`apply_async_half`)
+
+
+def apply_async_half(ctx: CallContext, task: TaskState) -> None:
+    """The async half of PutTaskAssignments [proto: `PutTaskAssignmentsRequestAction`]: CONSENSUS settlement
+    of the inputs that had submissions, then each moved assignment's labeler's task annotations on its input
+    take the status it left for them. Applied right after each call, or by `FakeClarifai.settle()` while
+    `hold_async()` holds it [policy: when; proto: what]."""
+    if task.unsettled_inputs:
+        inputs, task.unsettled_inputs = task.unsettled_inputs, {}
+        settle_consensus(ctx, task, inputs)
+    held, task.held_annotation_status = task.held_annotation_status, {}
+    for assignment_id, code in held.items():
+        set_annotation_status(ctx, task, task.assignments[assignment_id], code)
+
+
+def set_annotation_status(ctx: CallContext, task: TaskState, assignment: Assignment, code: int) -> None:
     app = ctx.app
     for annotation in labeler_annotations(app, task.task.id, assignment):
         if annotation.status.code != code:

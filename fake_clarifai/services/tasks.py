@@ -298,9 +298,11 @@ def redefined(ctx: CallContext, app: AppState, old: TaskState, valid: ValidTask,
         consensus_labels=old.consensus_labels,
         reviews=old.reviews,
         review_turn=old.review_turn,
+        unsettled_inputs=old.unsettled_inputs.copy(),
     )
     held = [old.assignments[i] for ids in old.assignment_ids_by_worker_state.values() for i in ids]
     start_task(ctx, app, state, valid, list(source_input_ids(app, task.input_source)), held)
+    state.held_annotation_status = {i: c for i, c in old.held_annotation_status.items() if i in state.assignments}
     state.sync_reviews()
     return state
 
