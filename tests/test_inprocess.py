@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 import grpc
 import pytest
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
@@ -70,6 +72,12 @@ def test_a_call_slower_than_its_timeout_is_deadline_exceeded(stub, clarifai_fake
         stub.GetApp(get_app(clarifai_app), metadata=clarifai_metadata, timeout=0.02)
     assert (raised.value.code(), raised.value.details()) == (grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
     assert stub.GetApp(get_app(clarifai_app), metadata=clarifai_metadata, timeout=5).app.id == "main"
+    # the late call still runs to its end, as on a server: wait for it (bounded) so that it is journaled
+    # here and not in the next test's journal
+    deadline = time.monotonic() + 5
+    while len(clarifai_fake.journal.calls("GetApp")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(clarifai_fake.journal.calls("GetApp")) == 2
 
 
 def test_future_gives_the_response_or_the_error(stub, clarifai_fake, clarifai_metadata, clarifai_app):
