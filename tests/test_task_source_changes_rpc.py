@@ -39,6 +39,13 @@ def overwrite(tasks: TaskClient, task_id: str, task: resources_pb2.Task) -> None
     assert response.status.code == Code.SUCCESS, response.status
 
 
+def request_changes_is_refused(tasks: TaskClient, task_id: str, assignment_id: str, code: int, details: str) -> None:
+    """The reviewer's REVIEW_REQUEST_CHANGES on `assignment_id` answers `code` / `details` and changes nothing."""
+    with unchanged(tasks.fake):
+        response = tasks.decide("reviewer", task_id, Action.REVIEW_REQUEST_CHANGES, [assignment_id])
+    assert_error(response, code, details)
+
+
 def test_an_overwrite_adding_a_worker_deals_only_the_inputs_nobody_submitted(tasks: TaskClient) -> None:
     weights = {"labeler-1": 1.0, "labeler-2": 1.0}
     task_id = tasks.post_task(human_task(list(weights), weights=weights))
@@ -77,14 +84,14 @@ def test_a_deleted_input_awaiting_review_is_not_reviewed_sent_back_or_counted(ta
     assert tasks.stub.DeleteInputs(request, metadata=tasks.metadata("owner")).status.code == Code.SUCCESS
 
     assert [a.input.id for a in tasks.review_start("reviewer", task_id)] == ["in-01"]
-    with unchanged(tasks.fake):
-        response = tasks.decide("reviewer", task_id, Action.REVIEW_REQUEST_CHANGES, [batch[0].id])
-        assert_error(
-            response,
-            Code.CONN_DOES_NOT_EXIST,
-            f"review_request_changes_config.task_assignments[0].id '{batch[0].id}' is not an assignment of task "
-            f"'{task_id}'",
-        )
+    request_changes_is_refused(
+        tasks,
+        task_id,
+        batch[0].id,
+        Code.CONN_DOES_NOT_EXIST,
+        f"review_request_changes_config.task_assignments[0].id '{batch[0].id}' is not an assignment of task "
+        f"'{task_id}'",
+    )
     sent_back = tasks.decide("reviewer", task_id, Action.REVIEW_REQUEST_CHANGES, workers=["labeler-1"])
     assert status_names(list(sent_back.task_assignments)) == {"in-01": PENDING}
     again = tasks.start("labeler-1", task_id)
@@ -139,10 +146,10 @@ def test_request_changes_on_the_work_of_a_removed_worker_is_refused(tasks: TaskC
     tasks.submit("labeler-2", task_id, [a.id for a in batch])
     overwrite(tasks, task_id, human_task(["labeler-1"], strategy="FULL", review=manual_review(["reviewer"])))
 
-    with unchanged(tasks.fake):
-        response = tasks.decide("reviewer", task_id, Action.REVIEW_REQUEST_CHANGES, [batch[0].id])
-    assert_error(
-        response,
+    request_changes_is_refused(
+        tasks,
+        task_id,
+        batch[0].id,
         Code.TASK_CONFLICT,
         f"review_request_changes_config.task_assignments[0].id '{batch[0].id}' is the work of 'labeler-2', "
         f"who is no longer a worker of task '{task_id}': approve or reject it",
