@@ -18,9 +18,19 @@ Not thread-safe by themselves: the store's lock guards them.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    MutableMapping,
+    Sequence,
+    ValuesView,
+)
 from itertools import accumulate, chain, islice
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import immutables
 
@@ -180,6 +190,11 @@ class PMap(MutableMapping[K, V]):
         self._edited.add(key)
         return value
 
+    def adopt(self, key: K, value: V) -> None:
+        """Store `value`, a new object nobody else holds, as one this facade owns (no `edit` copy needed)."""
+        self[key] = value
+        self._edited.add(key)
+
     def copy(self) -> PMap[K, V]:
         """An independent map with the same entries, in O(1): the two share every chunk until each writes."""
         twin: PMap[K, V] = PMap.__new__(PMap)
@@ -233,46 +248,36 @@ class PMap(MutableMapping[K, V]):
         return self._starts()[cid] + list(self._chunks[cid]).index(key)
 
 
-class _View(Generic[T]):
-    __slots__ = ("_map",)
+class _Keys(KeysView[K]):
+    """The keys view: set operations from `collections.abc.Set`, iteration in C over the chunks."""
 
-    def __init__(self, pmap: PMap[Any, Any]) -> None:
-        self._map = pmap
+    _mapping: PMap[K, Any]
 
-    def __len__(self) -> int:
-        return len(self._map)
-
-
-class _Keys(_View[K]):
     def __iter__(self) -> Iterator[K]:
-        return iter(self._map)
+        return iter(self._mapping)
 
     def __reversed__(self) -> Iterator[K]:
-        return reversed(self._map)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._map
-
-    def __and__(self, other: Iterable[Any]) -> set[K]:
-        return {k for k in other if k in self._map}
-
-    __rand__ = __and__
+        return reversed(self._mapping)
 
 
-class _Values(_View[V]):
+class _Values(ValuesView[V]):
+    _mapping: PMap[Any, V]
+
     def __iter__(self) -> Iterator[V]:
-        return chain.from_iterable(map(dict.values, self._map._chunks))
+        return chain.from_iterable(map(dict.values, self._mapping._chunks))
 
     def __reversed__(self) -> Iterator[V]:
-        return chain.from_iterable(map(reversed, map(dict.values, reversed(self._map._chunks))))
+        return chain.from_iterable(map(reversed, map(dict.values, reversed(self._mapping._chunks))))
 
 
-class _Items(_View[tuple[K, V]]):
+class _Items(ItemsView[K, V]):
+    _mapping: PMap[K, V]
+
     def __iter__(self) -> Iterator[tuple[K, V]]:
-        return chain.from_iterable(map(dict.items, self._map._chunks))
+        return chain.from_iterable(map(dict.items, self._mapping._chunks))
 
     def __reversed__(self) -> Iterator[tuple[K, V]]:
-        return chain.from_iterable(map(reversed, map(dict.items, reversed(self._map._chunks))))
+        return chain.from_iterable(map(reversed, map(dict.items, reversed(self._mapping._chunks))))
 
 
 class KeySequence(Sequence[K]):

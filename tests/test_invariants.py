@@ -33,7 +33,7 @@ def fake() -> FakeClarifai:
         task=resources_pb2.Task(id="t-1", app_id="main", user_id="owner"), worker_user_ids=frozenset({"labeler-1"})
     )
     task.add([Assignment("a-1", "t-1", "in-1", "labeler-1", PENDING, 0.0, 0.0)])
-    app.tasks["t-1"] = task
+    app.put_task(task)
     return fake
 
 
@@ -165,7 +165,7 @@ def test_clones_never_see_each_others_writes(steps: list[tuple[str, int, int]]) 
             elif operation == "remove" and ids:
                 subject.remove(ids[n % len(ids)])
         if operation == "clone":
-            states.append(states[index].clone())
+            states.append(states[index].copy())
             references.append(copy.deepcopy(references[index]))
         for state, reference in zip(states, references, strict=True):
             assert plain(state) == plain(reference)

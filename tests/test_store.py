@@ -42,7 +42,7 @@ def test_adding_a_batch_indexes_as_adding_one_at_a_time(steps: list[list[tuple[i
     number = 0
     for batch in steps:
         before = ordered(state)
-        shared = state.clone() if clone else None
+        shared = state.copy() if clone else None
         new = []
         for worker, input_n, code in batch:
             number += 1

@@ -34,6 +34,7 @@ from fake_clarifai.domain.task_validation import (
     validate_task,
 )
 from fake_clarifai.errors import ApiError, Code, invalid, status_of
+from fake_clarifai.persistent import PMap
 from fake_clarifai.services import rpc
 from fake_clarifai.services.assembled import Assembled, assemble
 from fake_clarifai.services.auto_annotation import start_auto_annotation
@@ -128,7 +129,7 @@ def patch_tasks(ctx: CallContext, request: service_pb2.PatchTasksRequest) -> ser
         for i, task in enumerate(request.tasks):
             check_status_only(task, f"tasks[{i}]")
         for task in request.tasks:
-            app.tasks[task.id].set_status(task.status.code, ctx.now())
+            app.changing(task.id).set_status(task.status.code, ctx.now())
     else:
         facts = app_facts(ctx.store, app)
         checked = []
@@ -137,7 +138,7 @@ def patch_tasks(ctx: CallContext, request: service_pb2.PatchTasksRequest) -> ser
             if task.status.code:
                 check_task_status(task.status.code, f"tasks[{i}]")
         for valid, requested in zip(checked, request.tasks, strict=True):
-            app.put_task(redefined(ctx, app, app.tasks[requested.id], valid, requested.status.code))
+            app.put_task(redefined(ctx, app, app.changing(requested.id), valid, requested.status.code))
     return service_pb2.MultiTaskResponse(tasks=[app.tasks[task.id].task for task in request.tasks])
 
 
@@ -179,7 +180,7 @@ def start_task(
     if held:
         in_source = set(input_ids)
         held = [a for a in held if a.input_id in in_source]
-        state.consensus_labels = {i: agreed for i, agreed in state.consensus_labels.items() if i in in_source}
+        state.consensus_labels = PMap((i, agreed) for i, agreed in state.consensus_labels.items() if i in in_source)
     state.add(a for a in held if a.state != PENDING)
     batches = state.review_batches.items()  # work that left the task leaves the reviewers' batches too
     state.review_batches = {r: tuple(i for i in ids if i in state.assignments) for r, ids in batches}
@@ -302,7 +303,7 @@ def redefined(ctx: CallContext, app: AppState, old: TaskState, valid: ValidTask,
     )
     held = [old.assignments[i] for ids in old.assignment_ids_by_worker_state.values() for i in ids]
     start_task(ctx, app, state, valid, list(source_input_ids(app, task.input_source)), held)
-    state.held_annotation_status = {i: c for i, c in old.held_annotation_status.items() if i in state.assignments}
+    state.held_annotation_status = PMap((i, c) for i, c in old.held_annotation_status.items() if i in state.assignments)
     state.sync_reviews()
     return state
 
