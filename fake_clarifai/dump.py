@@ -12,9 +12,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+import immutables
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from fake_clarifai.persistent import KeySequence, PList
 from fake_clarifai.store import Store
 
 
@@ -38,9 +40,11 @@ def plain(value: Any) -> Any:
         return value
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
+    if isinstance(value, immutables.Map):  # a persistent map: no order of its own
+        return {_key(k): plain(v) for k, v in sorted(value.items(), key=lambda item: repr(item[0]))}
     if isinstance(value, Mapping):
         return {_key(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | PList | KeySequence):
         return [plain(v) for v in value]
     if isinstance(value, set | frozenset):
         return sorted(plain(v) for v in value)

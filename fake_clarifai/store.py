@@ -14,7 +14,9 @@ first write. Rules every writer follows:
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import os
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -34,6 +36,9 @@ from fake_clarifai.ids import Clock, IdFactory, to_timestamp
 from fake_clarifai.persistent import PMap
 
 Predict = Callable[[resources_pb2.Input], Mapping[str, float]]
+# Whether snapshots carry their plain data and `restore` checks it (the project's conftest.py turns it on for
+# the whole suite; FAKE_CLARIFAI_CHECK_SNAPSHOTS=1 does for any process): O(size) per snapshot and restore.
+CHECK_SNAPSHOTS = os.environ.get("FAKE_CLARIFAI_CHECK_SNAPSHOTS") == "1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -529,6 +534,14 @@ class Snapshot:
     apps: PMap[tuple[str, str], AppState]
     app_keys_by_member: PMap[str, tuple[tuple[str, str], ...]]
     id_state: object
+    # the snapshot as plain data under CHECK_SNAPSHOTS: `restore` checks that no write reached the snapshot's
+    # shared objects (a write that skipped `edit()`)
+    fingerprint: object = None
+
+    def plain(self) -> object:
+        from fake_clarifai.dump import plain  # the dump module imports this one
+
+        return plain([self.users, self.tokens, self.apps, self.app_keys_by_member])
 
 
 class Store:
@@ -588,17 +601,22 @@ class Store:
     def snapshot(self) -> Snapshot:
         """The whole state, in O(1) whatever its size."""
         with self.lock:
-            return Snapshot(
+            snapshot = Snapshot(
                 users=self.users.copy(),
                 tokens=self.tokens.copy(),
                 apps=self.apps.copy(),
                 app_keys_by_member=self.app_keys_by_member.copy(),
                 id_state=self.ids.state(),
             )
+            if CHECK_SNAPSHOTS:
+                snapshot = dataclasses.replace(snapshot, fingerprint=snapshot.plain())
+            return snapshot
 
     def restore(self, snapshot: Snapshot) -> None:
         """Back to `snapshot`, in O(1) whatever the size of either state; the snapshot can be restored again."""
         with self.lock:
+            if snapshot.fingerprint is not None and snapshot.plain() != snapshot.fingerprint:
+                raise AssertionError("a write reached a snapshot's state: a shared object changed without edit()")
             self.users = snapshot.users.copy()
             self.tokens = snapshot.tokens.copy()
             self.apps = snapshot.apps.copy()
