@@ -13,8 +13,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from fake_clarifai import strategies as cs
-from fake_clarifai.domain.work import key_sequence
-from fake_clarifai.persistent import CHUNK
 from fake_clarifai.domain.assignment import (
     AssignmentConfigError,
     DynamicPool,
@@ -28,6 +26,8 @@ from fake_clarifai.domain.assignment import (
     partition_quotas,
     validate_partitioned,
 )
+from fake_clarifai.domain.work import key_sequence
+from fake_clarifai.persistent import CHUNK
 
 WEIGHTS = "worker.partitioned_strategy_info.weights"
 WPI = "worker.partitioned_strategy_info.workers_per_input"
@@ -532,4 +532,3 @@ def test_a_full_plan_keeps_no_list_per_worker_and_shares_its_source_with_its_clo
     assert copy._source is plan._source and copy._held is plan._held
     assert not any(isinstance(value, list) for value in (plan._cursor, plan._left, plan._held))
     assert (copy.left("w-1"), copy.left("w-2")) == (10 * CHUNK - 2, 10 * CHUNK)
-
