@@ -478,8 +478,8 @@ class PartitionPlan(_Plan):
 
     def _planned(self, worker: str, input_id: str, position: int) -> bool:
         positions = self._dealt[worker]
-        index = bisect_left(positions, position, lo=bisect_left(positions, self._cursor[worker]))
-        return index < len(positions) and positions[index] == position
+        index = bisect_left(positions, position)
+        return index < len(positions) and positions[index] == position and position >= self._cursor[worker]
 
     def _ahead(self, worker: str) -> Iterator[tuple[int, str]]:
         positions = self._dealt.get(worker)
@@ -487,7 +487,8 @@ class PartitionPlan(_Plan):
             return iter(())
         start = bisect_left(positions, self._cursor[worker])
         removed = self._removed
-        dealt = _at_positions(self._source, islice(positions, start, None))
+        ahead = map(positions.__getitem__, range(start, len(positions)))  # lazy: islice would walk to `start`
+        dealt = _at_positions(self._source, ahead)
         return ((position, input_id) for position, input_id in dealt if input_id not in removed)
 
 
