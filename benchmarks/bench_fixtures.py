@@ -26,7 +26,7 @@ from pathlib import Path
 
 from harness import Check, finish
 
-TESTS, RUNS = 200, 5
+TESTS, RUNS = 200, 3
 TARGETS_MS = {"default": 2.0, "big": 0.5}
 
 TIMING_CONFTEST = """
