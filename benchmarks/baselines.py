@@ -128,7 +128,9 @@ def first_writes(baseline: Baseline) -> dict[str, Write]:
     - PostConcepts of one new concept, on every baseline;
     - LABEL_START on the first DYNAMIC task (worker-n takes a batch), when there is one;
     - on the FULL baseline, LABEL_SUBMIT of one assignment of worker-0's started batch, and the deprecated
-      LABEL_SUBMIT by `input_id` of an input worker-1 was dealt but has not been handed (its last ones).
+      LABEL_SUBMIT by `input_id` of worker-1's next dealt input (`in-0`, then `in-1`): submitting a later
+      one would hand out every input dealt before it (the worker's queue stays in source order), a cost
+      of the request, not of the first write.
     """
     fake, ids = baseline.fake, baseline.ids
 
@@ -144,12 +146,12 @@ def first_writes(baseline: Baseline) -> dict[str, Write]:
     if dynamic is not None:
         writes["LABEL_START"] = lambda n: call("PutTaskAssignments", label_start(ids, dynamic), f"worker-{n}")
     if full is not None:
-        started, last = baseline.started, baseline.inputs - 1
+        started = baseline.started
         writes["LABEL_SUBMIT"] = lambda n: call(
             "PutTaskAssignments", label_submit(ids, full, assignment_id=started[n]), "worker-0"
         )
         writes["LABEL_SUBMIT by input_id"] = lambda n: call(
-            "PutTaskAssignments", label_submit(ids, full, input_id=f"in-{last - n}"), "worker-1"
+            "PutTaskAssignments", label_submit(ids, full, input_id=f"in-{n}"), "worker-1"
         )
     return writes
 
