@@ -3,11 +3,13 @@ writes a test starts with on each.
 
 One app (`owner/main`) with 3 workers (`worker-0..2`, collaborators) and, per size (1k, 10k, 100k inputs),
 0, 10 and 128 DYNAMIC tasks; at 100k also a baseline holding one FULL task instead (3 workers x 100k
-inputs: 300k (worker, input) pairs, of which worker-0 has started one batch). Every task draws from the
-whole app (`ALL_INPUTS`), so a DYNAMIC task's pool is the app's every input. The baselines of one size are
-built on one fake in turn, each on the one before (the FULL one on a snapshot of the task-less one), with
-the bulkiest public seeding paths: `fake.add_input` per input (see `harness.add_inputs`) and one PostTasks
-per batch of tasks, over the in-process channel. Nothing is started: every call goes in-process.
+inputs) with all of its 300k assignments made: each worker has submitted its last input by `input_id`,
+which hands out every input dealt to it before that one (pending). Every task draws from the whole app
+(`ALL_INPUTS`), so a DYNAMIC task's pool is the app's every input; DYNAMIC tasks have no work handed out.
+The baselines of one size are built on one fake in turn, each on the one before (the FULL one on a snapshot
+of the task-less one), with the bulkiest public seeding paths: `fake.add_input` per input (see
+`harness.add_inputs`) and one PostTasks per batch of tasks, over the in-process channel. Nothing is
+started: every call goes in-process.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class Baseline:
     dynamic_tasks: int
     dynamic_task_id: str | None  # the first DYNAMIC task, when there is one
     full_task_id: str | None  # the FULL task of the FULL baseline
-    started: tuple[str, ...]  # the assignments worker-0 holds in the FULL task (one batch)
+    started: tuple[str, ...]  # worker-0's next batch of pending assignments in the FULL task
     build_seconds: float  # building it from the baseline before it (the inputs for a size's first)
     rss_mb: float  # this process's RSS once it was built
 
@@ -80,6 +82,9 @@ def baselines(*, largest: bool = True) -> Iterator[Baseline]:
             fake.restore(without_tasks)
             del without_tasks
             (task_id,) = post_tasks(fake, ids, [labeling_task(workers, resources_pb2.TaskWorker.FULL, name="full")])
+            for worker in workers:
+                last = label_submit(ids, task_id, input_id=f"in-{size - 1}")
+                call_ok(fake, "PutTaskAssignments", last, f"{worker}-pat")
             batch = call_ok(fake, "PutTaskAssignments", label_start(ids, task_id), "worker-0-pat").task_assignments
             yield saved(fake, ids, size, since, full_task_id=task_id, started=tuple(a.id for a in batch))
         del fake
@@ -127,10 +132,8 @@ def first_writes(baseline: Baseline) -> dict[str, Write]:
 
     - PostConcepts of one new concept, on every baseline;
     - LABEL_START on the first DYNAMIC task (worker-n takes a batch), when there is one;
-    - on the FULL baseline, LABEL_SUBMIT of one assignment of worker-0's started batch, and the deprecated
-      LABEL_SUBMIT by `input_id` of worker-1's next dealt input (`in-0`, then `in-1`): submitting a later
-      one would hand out every input dealt before it (the worker's queue stays in source order), a cost
-      of the request, not of the first write.
+    - on the FULL baseline, LABEL_SUBMIT of one of worker-0's pending assignments, and the deprecated
+      LABEL_SUBMIT by `input_id` of one of worker-1's (`in-0`, then `in-1`).
     """
     fake, ids = baseline.fake, baseline.ids
 
