@@ -1,10 +1,10 @@
 """The test's first write after a reset, at users' baselines (`baselines.py`: 1k / 10k / 100k inputs with
-0 / 10 / 128 DYNAMIC tasks, and 100k inputs with one FULL task of 300k (worker, input) pairs).
+0 / 10 / 128 DYNAMIC tasks, and 100k inputs with one FULL task of 300k assignments, all made).
 
 A reset that shares the baseline and copies lazily moves its cost to the first write; this measures that
 write. Per baseline and kind of write (`baselines.first_writes`): PostConcepts of one concept; LABEL_START
-on a DYNAMIC task, when there is one; on the FULL task, one LABEL_SUBMIT of a started assignment and one
-deprecated LABEL_SUBMIT by `input_id` of work dealt but not handed out. Each sample: `fake.reset()`
+on a DYNAMIC task, when there is one; on the FULL task, one LABEL_SUBMIT of a pending assignment and one
+deprecated LABEL_SUBMIT by `input_id` of another. Each sample: `fake.reset()`
 (untimed), the first write (timed), then a second write of the same kind (timed: what the first costs over
 it is the first-write cost). Calls go over the in-process channel (`fake.inprocess_stub()`: the same wire
 as loopback, ~20 us a call of its own, without gRPC's ~0.5 ms of loopback noise). Medians of up to 200

@@ -1,6 +1,6 @@
 """Per-test isolation at users' baselines: `fake.restore(snapshot)` and `fake.reset()` (what the plugin's
 `clarifai_fake` fixture calls before every test) at 1k / 10k / 100k inputs with 0 / 10 / 128 DYNAMIC tasks,
-and at 100k inputs with one FULL task of 300k (worker, input) pairs (`baselines.py` says how they are built).
+and at 100k inputs with one FULL task of 300k assignments, all made (`baselines.py` says how they are built).
 
 Per baseline, four medians: restore idle (nothing changed since the last one), restore after a small test
 (`baselines.small_test`: PostConcepts, LABEL_START on a DYNAMIC task, the two LABEL_SUBMITs on the FULL one),
