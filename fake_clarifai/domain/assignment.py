@@ -26,8 +26,10 @@ from fractions import Fraction
 from itertools import islice
 from typing import TYPE_CHECKING
 
+import immutables
+
 from fake_clarifai.domain.work import WorkSource, key_sequence
-from fake_clarifai.persistent import CHUNK, KeySequence, PMap
+from fake_clarifai.persistent import CHUNK, KeySequence, PList, PMap
 
 if TYPE_CHECKING:
     from fake_clarifai.store import AppState, Store, TaskState
@@ -547,7 +549,7 @@ class DynamicPool(WorkSource):
     halving a lookup costs O(log n) at worst and near O(1) amortized, so `take` is amortized O(limit),
     independent of how many inputs the pool holds or how many are closed.
 
-    Not thread-safe by itself: the store's lock guards it. `clone()` is a handful of C-level copies.
+    Not thread-safe by itself: the store's lock guards it. `clone()` is O(workers) (persistent arrays).
     """
 
     __slots__ = ("_count", "_cursor", "_had", "_ids", "_next_open", "_parent", "_position", "_rank", "_removed", "wpi")
@@ -560,15 +562,16 @@ class DynamicPool(WorkSource):
         if wpi < 1:
             raise ValueError(f"workers_per_input {wpi} must be at least 1")
         self.wpi = wpi
-        self._ids: list[str] = []
-        self._position: dict[str, int] = {}
-        self._count: list[int] = []  # per position: how many workers have had it
-        self._removed: set[int] = set()
+        # O(1) copies (persistent.py), so a snapshot, restore or first write does not copy the pool
+        self._ids: PList[str] = PList()
+        self._position: immutables.Map[str, int] = immutables.Map()
+        self._count: PList[int] = PList()  # per position: how many workers have had it
+        self._removed: immutables.Map[int, None] = immutables.Map()
         self._cursor: dict[str, int] = {}  # per worker: the first position it has not looked at
         # Union-find over positions 0..len(ids); the last one is the end sentinel, always open.
-        self._parent: list[int] = [0]
-        self._rank: list[int] = [0]
-        self._next_open: list[int] = [0]  # per root: the open position (or end) its set leads to
+        self._parent: PList[int] = PList([0])
+        self._rank: PList[int] = PList([0])
+        self._next_open: PList[int] = PList([0])  # per root: the open position (or end) its set leads to
         self._had: dict[str, frozenset[int]] = {}  # per worker: positions it held before the pool was made
         self.add_inputs(input_ids)
         if held:
@@ -593,25 +596,30 @@ class DynamicPool(WorkSource):
 
     def add_inputs(self, input_ids: Iterable[str]) -> None:
         """Append inputs in order; ids the pool already holds (even removed ones) are ignored."""
-        position = self._position
+        # The end sentinel becomes the first new input's position; each new input's successor (the last: a new
+        # end sentinel) starts as its own open set. In bulk: one HAMT mutation, whole-chunk extends.
+        start = len(self._ids)
+        position = self._position.mutate()
+        new = []
         for input_id in input_ids:
-            if input_id in position:
-                continue
-            # The end sentinel becomes this input's position; a new sentinel follows it.
-            end = len(self._ids)
-            position[input_id] = end
-            self._ids.append(input_id)
-            self._count.append(0)
-            self._parent.append(end + 1)
-            self._rank.append(0)
-            self._next_open.append(end + 1)
+            if input_id not in position:
+                position[input_id] = start + len(new)
+                new.append(input_id)
+        self._position = position.finish()
+        if new:
+            following = range(start + 1, start + len(new) + 1)
+            self._ids.extend(new)
+            self._count.extend([0] * len(new))
+            self._parent.extend(following)
+            self._rank.extend([0] * len(new))
+            self._next_open.extend(following)
 
     def remove_input(self, input_id: str) -> None:
         """Never hand `input_id` out again (an unknown or already removed id is a no-op)."""
         position = self._position.get(input_id)
         if position is None or position in self._removed:
             return
-        self._removed.add(position)
+        self._removed = self._removed.set(position, None)
         if self._count[position] < self.wpi:
             self._close(position)
 
@@ -658,13 +666,13 @@ class DynamicPool(WorkSource):
         return 0 if position is None else self._count[position]
 
     def clone(self) -> DynamicPool:
-        """An independent copy (for store snapshots): flat C-level copies only."""
+        """An independent copy in O(workers): the arrays are PLists, the maps immutable."""
         copy = DynamicPool.__new__(DynamicPool)
         copy.wpi = self.wpi
         copy._ids = self._ids.copy()
-        copy._position = self._position.copy()
+        copy._position = self._position  # immutable
         copy._count = self._count.copy()
-        copy._removed = self._removed.copy()
+        copy._removed = self._removed  # immutable
         copy._cursor = self._cursor.copy()
         copy._parent = self._parent.copy()
         copy._rank = self._rank.copy()
