@@ -25,8 +25,9 @@ _STRUCT, _VALUE, _LIST = "google.protobuf.Struct", "google.protobuf.Value", "goo
 
 
 @cache
-def _may_hold_checked(message: Descriptor) -> bool:
-    """Whether a message of this type can hold a float or an enum anywhere (else it is not walked)."""
+def may_hold_checked(message: Descriptor) -> bool:
+    """Whether a message of this type can hold a float or an enum anywhere (else it is not walked; the
+    wire skips `check_request` for such request types)."""
     pending, seen = [message], {message.full_name}
     while pending:
         for field in pending.pop().fields:
@@ -49,7 +50,7 @@ def check_request(request: Message) -> None:
 def first_problem(message: Message, path: str = "") -> str | None:
     """What is wrong with the first refused value (`inputs[0].data.metadata.score is NaN: ...`,
     `input_id_conflict_resolution 99 is not a value of ...`), or None."""
-    if not _may_hold_checked(message.DESCRIPTOR):
+    if not may_hold_checked(message.DESCRIPTOR):
         return None
     kind = message.DESCRIPTOR.full_name
     for field, value in message.ListFields():
