@@ -161,7 +161,11 @@ class FakeV2Servicer:
         fault = self.faults.take(method) if endpoint.is_v2 else PROCEED
         taken = None if fault is PROCEED else fault
         try:
-            response, user_id = self._answer(endpoint, fault, request, metadata)
+            route = ROUTES.get(method)
+            if fault is PROCEED and route is not None:
+                response, user_id = self._handle(endpoint, route, request, metadata)
+            else:
+                response, user_id = self._answer(endpoint, fault, route, request, metadata)
         except GrpcAbort as abort:
             self.journal.record(method, kept, None, None, abort.code, self._user_named_by(metadata), arrived, taken)
             raise
@@ -182,17 +186,18 @@ class FakeV2Servicer:
         self.journal.record(method, kept, kept_response, code, grpc.StatusCode.OK, user_id, arrived, taken)
         return kept_response, answered
 
-    def _answer(self, endpoint: Endpoint, fault: Outcome, request: Any, metadata: Any) -> tuple[Response, str | None]:
-        """The response, and the caller's user id (None when the metadata names nobody)."""
-        if fault is not PROCEED:
-            if isinstance(fault, GrpcFault):
-                raise GrpcAbort(fault.code, fault.details_for(endpoint.method))
-            if isinstance(fault, StatusFault):
-                error = ApiError(fault.code, fault.details_for(endpoint.method))
-                return _failed(endpoint, error), self._user_named_by(metadata)
-            if isinstance(fault, Delay):
-                time.sleep(fault.seconds)
-        route = ROUTES.get(endpoint.method)
+    def _answer(
+        self, endpoint: Endpoint, fault: Outcome, route: Route | None, request: Any, metadata: Any
+    ) -> tuple[Response, str | None]:
+        """A call with a fault or without a route: the response, and the caller's user id (None when the
+        metadata names nobody)."""
+        if isinstance(fault, GrpcFault):
+            raise GrpcAbort(fault.code, fault.details_for(endpoint.method))
+        if isinstance(fault, StatusFault):
+            error = ApiError(fault.code, fault.details_for(endpoint.method))
+            return _failed(endpoint, error), self._user_named_by(metadata)
+        if isinstance(fault, Delay):
+            time.sleep(fault.seconds)
         if route is not None:
             return self._handle(endpoint, route, request, metadata)
         if endpoint.is_v2:

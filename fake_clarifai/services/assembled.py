@@ -29,6 +29,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from operator import is_
 from typing import Any
 
 from google.protobuf import message_factory
@@ -36,6 +37,8 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 CACHE_LIMIT = 8192  # records per record type
+PAGES_LIMIT = 64  # pages remembered per assembler
+PAGES_BYTES = 8 * 1024 * 1024  # and their bytes
 
 
 @dataclass(slots=True)
@@ -58,6 +61,36 @@ class _Cache:
     encodings: dict[int, bytes] = field(default_factory=dict)
     records: list[Message] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _Pages:
+    """The pages one assembler sent lately, each by (id of its first record, its length): the records, and
+    the page's tail. A page is answered from here only when its records are those very objects, every one
+    (a C-level pass), and an entry holds its records, so none of their ids is reused while it is here.
+    Emptied whole at `PAGES_LIMIT` pages or `PAGES_BYTES` bytes; lookups take no lock (as `_Cache`)."""
+
+    __slots__ = ("bytes", "lock", "sent")
+
+    def __init__(self) -> None:
+        self.sent: dict[tuple[int, int], tuple[tuple[Message, ...], bytes]] = {}
+        self.bytes = 0
+        self.lock = threading.Lock()
+
+    def tail(self, items: list[Message]) -> bytes | None:
+        sent = self.sent.get((id(items[0]), len(items)))
+        return sent[1] if sent is not None and all(map(is_, items, sent[0])) else None
+
+    def keep(self, items: list[Message], tail: bytes) -> None:
+        if len(tail) > PAGES_BYTES:
+            return
+        with self.lock:
+            if len(self.sent) >= PAGES_LIMIT or self.bytes + len(tail) > PAGES_BYTES:
+                self.sent.clear()
+                self.bytes = 0
+            key = (id(items[0]), len(items))
+            replaced = self.sent.get(key)
+            self.bytes += len(tail) - (len(replaced[1]) if replaced is not None else 0)
+            self.sent[key] = (tuple(items), tail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +121,17 @@ def assembler(response_type: type[Message], name: str) -> Callable[[Any], Assemb
     spec = _field(response_type, name)
     tag, cached = spec.tag, spec.cache.encodings
     if spec.repeated:
+        pages = _Pages()
 
         def page(records: Iterable[Message]) -> Assembled:
             items = records if type(records) is list else list(records)
-            encodings = _encodings(items, spec, response_type, name)
-            return Assembled(None, tag + tag.join(encodings) if encodings else b"")
+            if not items:
+                return Assembled(None, b"")
+            tail = pages.tail(items)
+            if tail is None:
+                tail = tag + tag.join(_encodings(items, spec, response_type, name))
+                pages.keep(items, tail)
+            return Assembled(None, tail)
 
         return page
 

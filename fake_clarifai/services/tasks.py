@@ -7,8 +7,8 @@ Every request is checked whole (`domain.task_validation`) before anything change
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from itertools import compress, tee
-from operator import attrgetter, not_
+from itertools import filterfalse
+from operator import attrgetter
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
@@ -107,8 +107,9 @@ def post_tasks(ctx: CallContext, request: service_pb2.PostTasksRequest) -> servi
 @rpc("GetTask", grant=task_participant(lambda request: request.task_id))
 def get_task(ctx: CallContext, request: service_pb2.GetTaskRequest) -> Assembled:
     fields = additional_fields(request.additional_fields)
-    state = existing_task(ctx.app, request.task_id, "task_id", field_in_details=False)
-    return ONE_TASK(shown(ctx.store, ctx.app, state, fields))
+    app = ctx.app
+    state = existing_task(app, request.task_id, "task_id", field_in_details=False)
+    return ONE_TASK(shown(ctx.store, app, state, fields))
 
 
 @rpc("ListTasks")
@@ -424,8 +425,7 @@ def listed_tasks(app: AppState, request: service_pb2.ListTasksRequest) -> Iterat
     newest_first = reversed(app.tasks.values())
     if any(field.name in TASK_FILTERS for field, _ in request.ListFields()):
         return filter(task_filter(request), newest_first)
-    states, again = tee(newest_first)
-    return compress(states, map(not_, map(LABEL_ORDER_ID_OF, again)))
+    return filterfalse(LABEL_ORDER_ID_OF, newest_first)
 
 
 def task_filter(request: service_pb2.ListTasksRequest) -> Callable[[TaskState], bool]:
