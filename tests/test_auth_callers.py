@@ -69,16 +69,18 @@ def test_a_token_given_to_another_user_after_reset_names_that_user(clarifai_stub
     assert clarifai_fake.journal.last("ListApps").user_id == "guest"
 
 
-def test_the_remembered_callers_are_bounded_and_stay_right(clarifai_stub, clarifai_fake, monkeypatch):
+def test_the_remembered_callers_are_bounded_and_stay_right(monkeypatch):
     monkeypatch.setattr(auth, "CALLERS_LIMIT", 2)
-    tokens = ["owner-pat", "labeler-1-pat", "reviewer-pat", "outsider-pat"]
-    for _ in range(3):
-        for token in tokens:
-            assert list_apps(clarifai_stub, token).status.code == SUCCESS
-    assert [call.user_id for call in clarifai_fake.journal.calls("ListApps")] == [
-        token.removesuffix("-pat") for token in tokens * 3
-    ]
-    assert len(clarifai_fake.servicer.callers._known) <= 2
+    users = ["ann", "bob", "cid", "dee"]
+    with FakeClarifai() as fake:
+        for user in users:
+            fake.add_user(user, f"{user}-pat")
+        stub = fake.stub()
+        for _ in range(3):
+            for user in users:
+                assert list_apps(stub, f"{user}-pat").status.code == SUCCESS
+        assert [call.user_id for call in fake.journal.calls("ListApps")] == users * 3
+        assert len(fake.servicer.callers._known) <= 2
 
 
 def test_headers_naming_one_token_differently_are_each_the_same_caller(clarifai_stub, clarifai_fake):
