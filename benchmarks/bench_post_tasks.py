@@ -31,7 +31,7 @@ TARGET_SECONDS, TARGET_RATIO = 1.0, 12.0
 
 
 def main() -> None:
-    missing = missing_rpcs("PostTasks")
+    missing = missing_rpcs("PostTasks", "GetTaskInputCount")
     if missing:
         finish("post_tasks", [unmeasured("PostTasks PARTITIONED", missing)])
     with FakeClarifai() as fake:
@@ -47,19 +47,22 @@ def main() -> None:
         task = labeling_task(workers, workers_per_input=WORKERS_PER_INPUT, weights=weights)
         stub, metadata = fake.stub(), fake.metadata("owner-pat")
 
-        def post(ids: resources_pb2.UserAppIDSet) -> None:
+        def post(ids: resources_pb2.UserAppIDSet) -> str:
             response = stub.PostTasks(service_pb2.PostTasksRequest(user_app_id=ids, tasks=[task]), metadata=metadata)
             if response.status.code != Code.SUCCESS:
                 raise RuntimeError(f"PostTasks answered {response.status}")
+            return str(response.tasks[0].id)
 
         times = {
             size: median_seconds(lambda ids=ids: post(ids), SIZES[size][1], before=fake.reset)
             for size, ids in apps.items()
         }
         fake.reset()
-        post(apps["100k"])
-        (state,) = fake.store.app("owner", "100k").tasks.values()
-        planned = sum(state.pending_count(worker) for worker in state.worker_user_ids)
+        task_id = post(apps["100k"])
+        count = stub.GetTaskInputCount(
+            service_pb2.GetTaskCountRequest(user_app_id=apps["100k"], task_id=task_id), metadata=metadata
+        )
+        planned = sum(entry.pending for entry in count.counts)
     large, small = times["100k"], times["10k"]
     checks = [
         Check(

@@ -1,85 +1,76 @@
-"""Per-test isolation: `FakeClarifai.reset()` to a seeded baseline of 1,000 inputs, 100 concepts and 10
-tasks (PARTITIONED, FULL and DYNAMIC ones, some work handed out). Target: median <= 1 ms.
+"""Per-test isolation at users' baselines: `fake.restore(snapshot)` and `fake.reset()` (what the plugin's
+`clarifai_fake` fixture calls before every test) at 1k / 10k / 100k inputs with 0 / 10 / 128 DYNAMIC tasks,
+and at 100k inputs with one FULL task of 300k assignments, all made (`baselines.py` says how they are built).
 
-Run: python benchmarks/bench_reset.py
+Per baseline, four medians: restore idle (nothing changed since the last one), restore after a small test
+(`baselines.small_test`: PostConcepts, LABEL_START on a DYNAMIC task, the two LABEL_SUBMITs on the FULL one),
+and the same two for reset(). Each is sampled up to 300 times or for about a second (at least 3 times when
+that fits in 3 s: a restore that takes seconds is sampled once or twice).
+Targets: every median <= 1 ms; restore idle at 100k/128 DYNAMIC over restore idle at 1k/0 tasks <= 3.
+
+Run: python benchmarks/bench_reset.py [--quick]   (--quick leaves out 100k/128 DYNAMIC, the slowest to build)
 """
 
 from __future__ import annotations
 
-from clarifai_grpc.grpc.api import resources_pb2, service_pb2
-from harness import (
-    Check,
-    add_inputs,
-    add_workers,
-    call_ok,
-    finish,
-    labeling_task,
-    median_seconds,
-    missing_rpcs,
-    owner_app,
-    unmeasured,
-)
+import argparse
 
-from fake_clarifai import FakeClarifai
+from baselines import LARGEST, Baseline, baselines, small_test
+from harness import Check, finish, missing_rpcs, peak_rss_mb, ratio_check, sampled_ms, unmeasured
 
-TARGET_MS = 1.0
-INPUTS, CONCEPTS = 1_000, 100
-PARTITIONED_TASKS, FULL_TASKS, DYNAMIC_TASKS = 4, 3, 3
+TARGET_MS, TARGET_RATIO = 1.0, 3.0
+BUDGET = {"repeats": 300, "budget_seconds": 1.0}
 
 
-def seed_baseline(fake: FakeClarifai) -> tuple[resources_pb2.UserAppIDSet, str]:
-    """The baseline; returns the app and the id of its first PARTITIONED task."""
-    ids = owner_app(fake)
-    for n in range(CONCEPTS - 1):
-        fake.add_concept("owner", "main", f"concept-{n}")
-    add_inputs(fake, ids, INPUTS)
-    workers = add_workers(fake, 3, ids)
-    strategy = resources_pb2.TaskWorker
-    tasks = [labeling_task(workers, strategy.PARTITIONED, workers_per_input=2) for _ in range(PARTITIONED_TASKS)]
-    tasks += [labeling_task(workers, strategy.FULL) for _ in range(FULL_TASKS)]
-    tasks += [labeling_task(workers, strategy.DYNAMIC) for _ in range(DYNAMIC_TASKS)]
-    posted = call_ok(fake, "PostTasks", service_pb2.PostTasksRequest(user_app_id=ids, tasks=tasks), "owner-pat")
-    for task in posted.tasks[-DYNAMIC_TASKS:]:
-        for worker in workers:
-            call_ok(fake, "PutTaskAssignments", label_start(ids, task.id), f"{worker}-pat")
-    return ids, posted.tasks[0].id
-
-
-def label_start(ids: resources_pb2.UserAppIDSet, task_id: str) -> service_pb2.PutTaskAssignmentsRequest:
-    return service_pb2.PutTaskAssignmentsRequest(user_app_id=ids, task_id=task_id, action=service_pb2.LABEL_START)
-
-
-def labels_one_batch(fake: FakeClarifai, ids: resources_pb2.UserAppIDSet, task_id: str) -> None:
-    """A test body: worker-0 takes and submits one batch of a PARTITIONED task (its first write to it)."""
-    batch = call_ok(fake, "PutTaskAssignments", label_start(ids, task_id), "worker-0-pat").task_assignments
-    submit = service_pb2.PutTaskAssignmentsRequest(user_app_id=ids, task_id=task_id, action=service_pb2.LABEL_SUBMIT)
-    submit.label_submit_config.task_assignments.extend(resources_pb2.TaskAssignment(id=a.id) for a in batch)
-    call_ok(fake, "PutTaskAssignments", submit, "worker-0-pat")
+def measure(baseline: Baseline) -> dict[str, float]:
+    """The four medians (ms) at `baseline`; leaves the fake at it."""
+    fake, body = baseline.fake, small_test(baseline)
+    medians = {
+        "reset": sampled_ms(fake.reset, **BUDGET),
+        "reset after a test": sampled_ms(fake.reset, before=body, **BUDGET),
+    }
+    snapshot = fake.snapshot()
+    medians["restore"] = sampled_ms(lambda: fake.restore(snapshot), **BUDGET)
+    medians["restore after a test"] = sampled_ms(lambda: fake.restore(snapshot), before=body, **BUDGET)
+    return medians
 
 
 def main() -> None:
-    missing = missing_rpcs("PostTasks", "PutTaskAssignments")
-    fake = FakeClarifai()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="leave out 100k inputs x 128 DYNAMIC tasks")
+    quick = parser.parse_args().quick
+    missing = missing_rpcs("PostTasks", "PutTaskAssignments", "PostConcepts")
     if missing:
-        finish("reset", [unmeasured("reset with 10 tasks", missing)])
-    ids, task_id = seed_baseline(fake)
-    fake.save_baseline()
-    app = fake.store.app("owner", "main")
-    sizes = f"{len(app.inputs)} inputs, {len(app.concepts)} concepts, {len(app.tasks)} tasks"
-    assignments = sum(len(task.assignments) for task in app.tasks.values())
-    idle = median_seconds(fake.reset, repeats=2_000) * 1e3
-    after_work = median_seconds(fake.reset, repeats=500, before=lambda: labels_one_batch(fake, ids, task_id)) * 1e3
-    body = median_seconds(lambda: labels_one_batch(fake, ids, task_id), repeats=500, before=fake.reset) * 1e3
-    checks = [
-        Check(
-            f"reset() median {idle:.3f} ms ({sizes}, {assignments} assignments; target <= {TARGET_MS} ms)",
-            idle <= TARGET_MS,
-        ),
-        Check(
-            f"after a test that labels one batch {after_work:.3f} ms (that test body: {body:.2f} ms)",
-            after_work <= TARGET_MS,
-        ),
-    ]
+        finish("reset", [unmeasured("reset at users' baselines", missing)])
+    checks: list[Check] = []
+    restores: dict[str, float] = {}
+    built: list[str] = []
+    largest = ""
+    for baseline in baselines(largest=not quick):
+        medians = measure(baseline)
+        restores[baseline.name] = medians["restore"]
+        built.append(f"{baseline.name} {baseline.build_seconds:.1f} s")
+        target = "" if checks else f"medians, target <= {TARGET_MS} ms each: "
+        text = (
+            f"{target}{baseline.name}: restore {medians['restore']:.3f} ms"
+            f" (after a test {medians['restore after a test']:.3f}),"
+            f" reset {medians['reset']:.3f} ({medians['reset after a test']:.3f})"
+        )
+        checks.append(Check(text, max(medians.values()) <= TARGET_MS))
+        if (baseline.inputs, baseline.dynamic_tasks) == LARGEST:
+            largest = (
+                f"{baseline.name} took {baseline.build_seconds:.1f} s to build, RSS then {baseline.rss_mb:.0f} MB; "
+            )
+    small, large = "1k/0 DYNAMIC", f"{LARGEST[0] // 1000}k/{LARGEST[1]} DYNAMIC"
+    if quick:
+        checks.append(Check(f"restore {large} / {small}: {large} left out (--quick)", None))
+    else:
+        ratio = restores[large] / restores[small]
+        checks.append(ratio_check(f"restore {large} / {small} =", ratio, at_most=TARGET_RATIO))
+    built_text = ", ".join(built)
+    checks.append(
+        Check(f"{largest}build times (each on the one before): {built_text}; peak RSS {peak_rss_mb():.0f} MB", True)
+    )
     finish("reset", checks)
 
 

@@ -1,17 +1,19 @@
 """The whole store as plain data (dicts, lists, str, numbers): for inspection, diffs and golden files.
 
-Protobuf messages render as `MessageToDict` with proto field names; bytes as base64 text; records (dataclasses,
-and objects such as a task's `runtime`) as dicts of their attributes; sets sorted; tuple keys such as
-`(user_id, app_id)` as "user_id/app_id"; callables (a fake model's `predict`) by their qualified name.
+Protobuf messages render as `MessageToDict` with proto field names; bytes as base64 text; sequences (lists,
+tuples, arrays, a plan's frozen `KeySequence` source) as lists; records (dataclasses, and objects such as a
+task's `runtime`) as dicts of their attributes; sets sorted; tuple keys such as `(user_id, app_id)` as
+"user_id/app_id"; callables (a fake model's `predict`) by their qualified name.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import immutables
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
@@ -38,9 +40,11 @@ def plain(value: Any) -> Any:
         return value
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
+    if isinstance(value, immutables.Map):  # a persistent map: no order of its own
+        return {_key(k): plain(v) for k, v in sorted(value.items(), key=lambda item: repr(item[0]))}
     if isinstance(value, Mapping):
         return {_key(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, Sequence):  # lists, tuples, arrays, a plan's frozen source (str and bytes are above)
         return [plain(v) for v in value]
     if isinstance(value, set | frozenset):
         return sorted(plain(v) for v in value)

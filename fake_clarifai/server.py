@@ -318,9 +318,11 @@ class FakeClarifai:
     def settle(self) -> None:
         """Apply every task's held async half (see `hold_async`)."""
         with self.store.lock:
-            for app in self.store.apps.values():
+            for key in list(self.store.apps):
+                app = self.store.app(*key)
+                assert app is not None
                 ctx = CallContext(self.store, Caller(app.user_id, ""), "settle", app)
-                for task in app.tasks.values():
+                for task in app.changing_tasks(lambda task: bool(task.held_annotation_status or task.unsettled_inputs)):
                     apply_async_half(ctx, task)
 
     def dump_state(self) -> dict[str, Any]:

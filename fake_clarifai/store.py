@@ -1,17 +1,22 @@
 """All of the fake's state: one object, one lock, one namespace per (user_id, app_id).
 
-Rules every writer follows, so that `snapshot()` can be a handful of C-level copies:
+Snapshots, restores and resets cost O(1) whatever the size of the state (issue 18): every container is a
+`PMap` (fake_clarifai/persistent.py), whose `copy()` shares everything and copies a chunk only before its
+first write. Rules every writer follows:
 - Stored protobuf messages and records are never mutated in place. To change one, build a new one
-  (`copy = type(m)(); copy.CopyFrom(m)`, or `dataclasses.replace`) and put it back in its dict. (Records
+  (`copy = type(m)(); copy.CopyFrom(m)`, or `dataclasses.replace`) and put it back in its map. (Records
   are frozen dataclasses, except `Assignment`: see there.)
-- A container nested inside another (a list per worker, a dict per dataset) is either immutable (a
-  tuple) or copied by the owning `clone()`; keyed-by-input indexes use tuples so that their clone is a
-  single `dict.copy()`.
+- A stateful object inside a map (an `AppState` in `Store.apps`, a `TaskState` in `AppState.tasks`, a
+  map inside a map) is changed only after `edit()` gave it to the writer: `Store.app()`, `AppState.task()`
+  and `AppState.changing_tasks()` do, and the nested indexes here do; values that are immutable (tuples,
+  frozensets, protos) are simply replaced.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import os
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -28,8 +33,12 @@ from fake_clarifai.domain.review_policy import PENDING, POLICIES, ReviewPolicy
 from fake_clarifai.domain.work import NO_WORK, WorkSource
 from fake_clarifai.errors import status_of
 from fake_clarifai.ids import Clock, IdFactory, to_timestamp
+from fake_clarifai.persistent import PMap
 
 Predict = Callable[[resources_pb2.Input], Mapping[str, float]]
+# Whether snapshots carry their plain data and `restore` checks it (the project's conftest.py turns it on for
+# the whole suite; FAKE_CLARIFAI_CHECK_SNAPSHOTS=1 does for any process): O(size) per snapshot and restore.
+CHECK_SNAPSHOTS = os.environ.get("FAKE_CLARIFAI_CHECK_SNAPSHOTS") == "1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,49 +103,39 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-class _CopyOnWrite:
-    """A slot outside the dataclass fields (so dumps and equality ignore it): whether the assignment
-    containers are shared with a clone and must be copied before the next write."""
-
-    __slots__ = ("_shared",)
-
-
 @dataclass(slots=True)
-class TaskState(_CopyOnWrite):
+class TaskState:
     """A task's definition plus its runtime: assignments and their indexes, and its `work` source
     (domain/work.py: the plan of a PARTITIONED or FULL task, whose dealt work is pending but has no
     assignment records until handed out; the pool of a DYNAMIC task; the model of an auto-annotation task).
 
-    `clone()` shares the four assignment containers (`assignments`, `assignment_ids_by_*`) copy-on-write,
-    so a snapshot or reset does not copy the assignments of tasks nobody touches: change those containers
-    only through `add`, `replace` and `remove`, which copy them first when they are shared.
+    Its containers are PMaps, so `copy()` is O(1) plus the work source's `clone()`; the nested indexes
+    (`assignment_ids_by_worker`, `assignment_ids_by_worker_state`) change only through `add`, `replace` and
+    `remove`, which `edit()` the inner map first.
     """
 
     task: resources_pb2.Task
     worker_user_ids: frozenset[str] = frozenset()
     reviewer_user_ids: frozenset[str] = frozenset()
-    assignments: dict[str, Assignment] = field(default_factory=dict)
-    assignment_ids_by_worker: dict[str, dict[str, None]] = field(default_factory=dict)  # ordered id sets
-    assignment_ids_by_input: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    assignments: PMap[str, Assignment] = field(default_factory=PMap)
+    assignment_ids_by_worker: PMap[str, PMap[str, None]] = field(default_factory=PMap)  # ordered id sets
+    assignment_ids_by_input: PMap[str, tuple[str, ...]] = field(default_factory=PMap)
     # (worker, state) -> ids of that worker's assignments in that state, in the order they entered it
-    assignment_ids_by_worker_state: dict[tuple[str, int], dict[str, None]] = field(default_factory=dict)
+    assignment_ids_by_worker_state: PMap[tuple[str, int], PMap[str, None]] = field(default_factory=PMap)
     review_batches: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reviewer -> REVIEW_START batch
-    consensus_labels: dict[str, frozenset[str]] = field(default_factory=dict)  # settled input -> agreed concepts
+    consensus_labels: PMap[str, frozenset[str]] = field(default_factory=PMap)  # settled input -> agreed concepts
     # assignment -> reviewer -> its review (REVIEW_PENDING / _SUCCESS / _DISMISSED); inner dicts are replaced,
     # never changed in place
-    reviews: dict[str, dict[str, int]] = field(default_factory=dict)
+    reviews: PMap[str, dict[str, int]] = field(default_factory=PMap)
     review_turn: int = 0  # how many assignments evenly distributed review has handed to a reviewer
     # input -> how many workers hold it, where an overwrite that lowered workers_per_input kept more than that
     kept_beyond_wpi: dict[str, int] = field(default_factory=dict)
     # the async half of PutTaskAssignments not applied yet (README "async half"; applied right after each call
     # unless `FakeClarifai.hold_async()` holds it until `settle()`): assignment -> the status its labeler's task
     # annotations take, and the inputs whose CONSENSUS settlement waits; at most one entry per assignment / input
-    held_annotation_status: dict[str, int] = field(default_factory=dict)
-    unsettled_inputs: dict[str, None] = field(default_factory=dict)
+    held_annotation_status: PMap[str, int] = field(default_factory=PMap)
+    unsettled_inputs: PMap[str, None] = field(default_factory=PMap)
     work: WorkSource = NO_WORK  # where the work not handed out yet comes from, by the task's strategy
-
-    def __post_init__(self) -> None:
-        self._shared = False
 
     @property
     def review_policy(self) -> ReviewPolicy:
@@ -168,7 +167,7 @@ class TaskState(_CopyOnWrite):
         reviewable = self.review_policy.reviewable if self.review_policy.needs_reviewers else None
         stacked = self.review_policy.stacked(self.task.review)
         reviewers = self.reviewers
-        synced: dict[str, dict[str, int]] = {}
+        synced: PMap[str, dict[str, int]] = PMap()
         for assignment_id, assignment in self.assignments.items():
             records = self.reviews.get(assignment_id, {})
             if assignment.state == reviewable and reviewers:
@@ -184,7 +183,6 @@ class TaskState(_CopyOnWrite):
         In a few passes that run in C (a worker's whole remaining plan can be handed out at once): per worker and
         state, a run of one worker's assignments in one state at a time; per input, all its new ids at once.
         """
-        self._own()
         with _gc_paused():
             new = list(assignments)
             new_ids = list(map(_ID, new))
@@ -192,13 +190,13 @@ class TaskState(_CopyOnWrite):
             start = 0
             for (worker, state), run in groupby(map(_WORKER_AND_STATE, new)):
                 run_ids = new_ids[start : start + len(list(run))]
-                self.assignment_ids_by_worker.setdefault(worker, {}).update(dict.fromkeys(run_ids))
-                self.assignment_ids_by_worker_state.setdefault((worker, state), {}).update(dict.fromkeys(run_ids))
+                self.assignment_ids_by_worker.edit(worker, PMap).update(dict.fromkeys(run_ids))
+                self.assignment_ids_by_worker_state.edit((worker, state), PMap).update(dict.fromkeys(run_ids))
                 start += len(run_ids)
             of_input: defaultdict[str, list[str]] = defaultdict(list)
             deque(map(list.append, map(of_input.__getitem__, map(_INPUT_ID, new)), new_ids), maxlen=0)  # in C
             by_input = self.assignment_ids_by_input
-            grown = {i: (*by_input[i], *of_input[i]) for i in of_input.keys() & by_input.keys()}
+            grown = {i: (*by_input[i], *ids) for i, ids in of_input.items() if i in by_input}
             by_input.update(zip(of_input, map(tuple, of_input.values()), strict=True))  # new ones: in order seen
             by_input.update(grown)
 
@@ -293,22 +291,19 @@ class TaskState(_CopyOnWrite):
 
     def replace(self, assignment: Assignment) -> None:
         """Store a changed copy of an existing assignment (same id, worker and input)."""
-        self._own()
         old = self.assignments[assignment.id]
         self.assignments[assignment.id] = assignment
         if old.state != assignment.state:
-            del self.assignment_ids_by_worker_state[(old.worker_id, old.state)][old.id]
-            self.assignment_ids_by_worker_state.setdefault((assignment.worker_id, assignment.state), {})[
-                assignment.id
-            ] = None
+            by_state = self.assignment_ids_by_worker_state
+            del by_state.edit((old.worker_id, old.state))[old.id]
+            by_state.edit((assignment.worker_id, assignment.state), PMap)[assignment.id] = None
 
     def remove(self, assignment_id: str) -> Assignment:
-        self._own()
         self.reviews.pop(assignment_id, None)
         self.held_annotation_status.pop(assignment_id, None)
         assignment = self.assignments.pop(assignment_id)
-        del self.assignment_ids_by_worker[assignment.worker_id][assignment_id]
-        del self.assignment_ids_by_worker_state[(assignment.worker_id, assignment.state)][assignment_id]
+        del self.assignment_ids_by_worker.edit(assignment.worker_id)[assignment_id]
+        del self.assignment_ids_by_worker_state.edit((assignment.worker_id, assignment.state))[assignment_id]
         remaining = tuple(i for i in self.assignment_ids_by_input[assignment.input_id] if i != assignment_id)
         if remaining:
             self.assignment_ids_by_input[assignment.input_id] = remaining
@@ -326,16 +321,16 @@ class TaskState(_CopyOnWrite):
         """The first `limit` (default all) of `worker_id`'s assignments in `state`, in the order they entered it."""
         return list(islice(self.assignment_ids_by_worker_state.get((worker_id, state), ()), limit))
 
-    def clone(self) -> TaskState:
-        self._shared = True
-        copy = TaskState(
+    def copy(self) -> TaskState:
+        """An independent task state, in O(1) plus the work source's `clone()` (for `AppState.task`)."""
+        return TaskState(
             task=self.task,
             worker_user_ids=self.worker_user_ids,
             reviewer_user_ids=self.reviewer_user_ids,
-            assignments=self.assignments,
-            assignment_ids_by_worker=self.assignment_ids_by_worker,
-            assignment_ids_by_input=self.assignment_ids_by_input,
-            assignment_ids_by_worker_state=self.assignment_ids_by_worker_state,
+            assignments=self.assignments.copy(),
+            assignment_ids_by_worker=self.assignment_ids_by_worker.copy(),
+            assignment_ids_by_input=self.assignment_ids_by_input.copy(),
+            assignment_ids_by_worker_state=self.assignment_ids_by_worker_state.copy(),
             review_batches=self.review_batches.copy(),
             consensus_labels=self.consensus_labels.copy(),
             reviews=self.reviews.copy(),
@@ -345,18 +340,6 @@ class TaskState(_CopyOnWrite):
             unsettled_inputs=self.unsettled_inputs.copy(),
             work=self.work.clone(),
         )
-        copy._shared = True
-        return copy
-
-    def _own(self) -> None:
-        """Copy the assignment containers if they are shared with a clone (before a write)."""
-        if self._shared:
-            self.assignments = self.assignments.copy()
-            self.assignment_ids_by_worker = {w: ids.copy() for w, ids in self.assignment_ids_by_worker.items()}
-            self.assignment_ids_by_input = self.assignment_ids_by_input.copy()
-            by_state = self.assignment_ids_by_worker_state
-            self.assignment_ids_by_worker_state = {key: ids.copy() for key, ids in by_state.items()}
-            self._shared = False
 
 
 @dataclass(slots=True)
@@ -364,22 +347,22 @@ class AppState:
     """One app's namespace. Dicts keep insertion order, which is creation order."""
 
     app: resources_pb2.App
-    collaborators: dict[str, resources_pb2.Collaborator] = field(default_factory=dict)
-    concepts: dict[str, resources_pb2.Concept] = field(default_factory=dict)
-    inputs: dict[str, resources_pb2.Input] = field(default_factory=dict)
-    datasets: dict[str, resources_pb2.Dataset] = field(default_factory=dict)
-    dataset_members: dict[str, dict[str, resources_pb2.DatasetInput]] = field(default_factory=dict)
-    dataset_ids_by_input: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    annotations: dict[str, resources_pb2.Annotation] = field(default_factory=dict)
-    annotation_ids_by_input: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    annotation_ids_by_task: dict[str, dict[str, None]] = field(default_factory=dict)
-    models: dict[str, FakeModel] = field(default_factory=dict)
-    workflows: dict[str, FakeWorkflow] = field(default_factory=dict)
-    tasks: dict[str, TaskState] = field(default_factory=dict)
-    hosted_bytes: dict[str, bytes] = field(default_factory=dict)  # input id -> the bytes it was posted with
-    inputs_add_jobs: dict[str, resources_pb2.InputsAddJob] = field(default_factory=dict)
-    dataset_versions: dict[str, dict[str, resources_pb2.DatasetVersion]] = field(default_factory=dict)
-    searches: dict[str, resources_pb2.Search] = field(default_factory=dict)  # saved searches by id
+    collaborators: PMap[str, resources_pb2.Collaborator] = field(default_factory=PMap)
+    concepts: PMap[str, resources_pb2.Concept] = field(default_factory=PMap)
+    inputs: PMap[str, resources_pb2.Input] = field(default_factory=PMap)
+    datasets: PMap[str, resources_pb2.Dataset] = field(default_factory=PMap)
+    dataset_members: PMap[str, PMap[str, resources_pb2.DatasetInput]] = field(default_factory=PMap)
+    dataset_ids_by_input: PMap[str, tuple[str, ...]] = field(default_factory=PMap)
+    annotations: PMap[str, resources_pb2.Annotation] = field(default_factory=PMap)
+    annotation_ids_by_input: PMap[str, tuple[str, ...]] = field(default_factory=PMap)
+    annotation_ids_by_task: PMap[str, PMap[str, None]] = field(default_factory=PMap)
+    models: PMap[str, FakeModel] = field(default_factory=PMap)
+    workflows: PMap[str, FakeWorkflow] = field(default_factory=PMap)
+    tasks: PMap[str, TaskState] = field(default_factory=PMap)  # change one only through `task()`
+    hosted_bytes: PMap[str, bytes] = field(default_factory=PMap)  # input id -> the bytes it was posted with
+    inputs_add_jobs: PMap[str, resources_pb2.InputsAddJob] = field(default_factory=PMap)
+    dataset_versions: PMap[str, PMap[str, resources_pb2.DatasetVersion]] = field(default_factory=PMap)
+    searches: PMap[str, resources_pb2.Search] = field(default_factory=PMap)  # saved searches by id
     public: bool = False  # readable by every user (Clarifai's community apps such as clarifai/main)
 
     def is_member(self, user_id: str) -> bool:
@@ -411,13 +394,13 @@ class AppState:
         self.inputs_add_jobs[job.id] = job
 
     def add_dataset_version(self, dataset_id: str, version: resources_pb2.DatasetVersion) -> None:
-        self.dataset_versions[dataset_id][version.id] = version
+        self.dataset_versions.edit(dataset_id)[version.id] = version
 
     def add_dataset(self, dataset: resources_pb2.Dataset) -> None:
         """Store a new, empty dataset."""
         self.datasets[dataset.id] = dataset
-        self.dataset_members[dataset.id] = {}
-        self.dataset_versions[dataset.id] = {}
+        self.dataset_members[dataset.id] = PMap()
+        self.dataset_versions[dataset.id] = PMap()
 
     def replace_dataset(self, dataset: resources_pb2.Dataset) -> None:
         self.datasets[dataset.id] = dataset
@@ -429,7 +412,7 @@ class AppState:
     def add_members(self, dataset_id: str, input_ids: Iterable[str], created_at: Timestamp) -> list[str]:
         """Make existing inputs members of an existing dataset; returns the ones that were not members yet,
         in order (ones already in it keep their place)."""
-        members = self.dataset_members[dataset_id]
+        members = self.dataset_members.edit(dataset_id)
         added = [input_id for input_id in dict.fromkeys(input_ids) if input_id not in members]
         by_input = self.dataset_ids_by_input
         for input_id in added:
@@ -439,7 +422,7 @@ class AppState:
 
     def remove_members(self, dataset_id: str, input_ids: Iterable[str]) -> list[str]:
         """Take inputs out of a dataset; returns the ones that were members, in order."""
-        members = self.dataset_members[dataset_id]
+        members = self.dataset_members.edit(dataset_id)
         removed = [input_id for input_id in dict.fromkeys(input_ids) if members.pop(input_id, None) is not None]
         for input_id in removed:
             remaining = tuple(d for d in self.dataset_ids_by_input[input_id] if d != dataset_id)
@@ -456,7 +439,7 @@ class AppState:
             self.annotations[annotation.id] = annotation
             by_input[annotation.input_id] = (*by_input.get(annotation.input_id, ()), annotation.id)
             if annotation.task_id:
-                by_task.setdefault(annotation.task_id, {})[annotation.id] = None
+                by_task.edit(annotation.task_id, PMap)[annotation.id] = None
 
     def replace_annotation(self, annotation: resources_pb2.Annotation) -> None:
         """Store a changed copy of an existing annotation (same id, input and task: the indexes stay true)."""
@@ -476,7 +459,7 @@ class AppState:
                 del self.annotation_ids_by_input[input_id]
         for annotation in removed:
             if annotation.task_id:
-                of_task = self.annotation_ids_by_task[annotation.task_id]
+                of_task = self.annotation_ids_by_task.edit(annotation.task_id)
                 del of_task[annotation.id]
                 if not of_task:
                     del self.annotation_ids_by_task[annotation.task_id]
@@ -484,9 +467,21 @@ class AppState:
     def put_search(self, search: resources_pb2.Search) -> None:
         self.searches[search.id] = search
 
+    def task(self, task_id: str) -> TaskState | None:
+        """The task's state, this app's own to change (a snapshot's copy is never changed); None if unknown."""
+        return self.tasks.edit(task_id) if task_id in self.tasks else None
+
+    def changing(self, task_id: str) -> TaskState:
+        """An existing task's state, this app's own to change."""
+        return self.tasks.edit(task_id)
+
+    def changing_tasks(self, which: Callable[[TaskState], bool] | None = None) -> list[TaskState]:
+        """The tasks `which` selects (default all), each this app's own to change (for events that reach many)."""
+        return [self.tasks.edit(i) for i, task in list(self.tasks.items()) if which is None or which(task)]
+
     def put_task(self, task: TaskState) -> None:
         """Store a new task, or a task's new state (an overwrite)."""
-        self.tasks[task.task.id] = task
+        self.tasks.adopt(task.task.id, task)
 
     def remove_task(self, task_id: str) -> None:
         """Delete a task; its annotations stay (they keep its id)."""
@@ -506,24 +501,25 @@ class AppState:
     def app_id(self) -> str:
         return self.app.id
 
-    def clone(self) -> AppState:
+    def copy(self) -> AppState:
+        """An independent app state in O(1): every map is shared until written (for `Store.app`)."""
         return AppState(
             app=self.app,
             collaborators=self.collaborators.copy(),
             concepts=self.concepts.copy(),
             inputs=self.inputs.copy(),
             datasets=self.datasets.copy(),
-            dataset_members={d: members.copy() for d, members in self.dataset_members.items()},
+            dataset_members=self.dataset_members.copy(),
             dataset_ids_by_input=self.dataset_ids_by_input.copy(),
             annotations=self.annotations.copy(),
             annotation_ids_by_input=self.annotation_ids_by_input.copy(),
-            annotation_ids_by_task={t: ids.copy() for t, ids in self.annotation_ids_by_task.items()},
+            annotation_ids_by_task=self.annotation_ids_by_task.copy(),
             models=self.models.copy(),
             workflows=self.workflows.copy(),
-            tasks={t: state.clone() for t, state in self.tasks.items()},
+            tasks=self.tasks.copy(),
             hosted_bytes=self.hosted_bytes.copy(),
             inputs_add_jobs=self.inputs_add_jobs.copy(),
-            dataset_versions={d: versions.copy() for d, versions in self.dataset_versions.items()},
+            dataset_versions=self.dataset_versions.copy(),
             searches=self.searches.copy(),
             public=self.public,
         )
@@ -531,13 +527,21 @@ class AppState:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """An opaque copy of the whole store, for `Store.restore`."""
+    """An opaque, O(1) copy of the whole store, for `Store.restore` (its maps are never written)."""
 
-    users: dict[str, resources_pb2.User]
-    tokens: dict[str, Token]
-    apps: dict[tuple[str, str], AppState]
-    app_keys_by_member: dict[str, tuple[tuple[str, str], ...]]
+    users: PMap[str, resources_pb2.User]
+    tokens: PMap[str, Token]
+    apps: PMap[tuple[str, str], AppState]
+    app_keys_by_member: PMap[str, tuple[tuple[str, str], ...]]
     id_state: object
+    # the snapshot as plain data under CHECK_SNAPSHOTS: `restore` checks that no write reached the snapshot's
+    # shared objects (a write that skipped `edit()`)
+    fingerprint: object = None
+
+    def plain(self) -> object:
+        from fake_clarifai.dump import plain  # the dump module imports this one
+
+        return plain([self.users, self.tokens, self.apps, self.app_keys_by_member])
 
 
 class Store:
@@ -547,22 +551,24 @@ class Store:
         self.lock = threading.RLock()
         self.ids = ids or IdFactory()
         self.clock = clock or Clock()
-        self.users: dict[str, resources_pb2.User] = {}
-        self.tokens: dict[str, Token] = {}
-        self.apps: dict[tuple[str, str], AppState] = {}
+        self.users: PMap[str, resources_pb2.User] = PMap()
+        self.tokens: PMap[str, Token] = PMap()
+        self.apps: PMap[tuple[str, str], AppState] = PMap()  # change one only through `app()`
         # user -> keys of the apps they own or collaborate on, in the order they became a member
-        self.app_keys_by_member: dict[str, tuple[tuple[str, str], ...]] = {}
+        self.app_keys_by_member: PMap[str, tuple[tuple[str, str], ...]] = PMap()
         # the base URL that serves inputs' hosted bytes (`FakeClarifai` starts its JSON/HTTP gateway for it)
         self.hosted_base: Callable[[], str] = lambda: "http://fake-clarifai.invalid"
         # whether PutTaskAssignments' async half waits for `FakeClarifai.settle()` (`hold_async()`)
         self.hold_async = False
 
     def app(self, user_id: str, app_id: str) -> AppState | None:
-        return self.apps.get((user_id, app_id))
+        """The app's state, the store's own to change (a snapshot's copy is never changed); None if unknown."""
+        key = (user_id, app_id)
+        return self.apps.edit(key) if key in self.apps else None
 
     def add_app(self, state: AppState) -> None:
         key = (state.user_id, state.app_id)
-        self.apps[key] = state
+        self.apps.adopt(key, state)
         self._add_member(state.user_id, key)
 
     def remove_app(self, state: AppState) -> None:
@@ -593,20 +599,26 @@ class Store:
         self.app_keys_by_member[user_id] = (*self.app_keys_by_member.get(user_id, ()), key)
 
     def snapshot(self) -> Snapshot:
+        """The whole state, in O(1) whatever its size."""
         with self.lock:
-            return Snapshot(
+            snapshot = Snapshot(
                 users=self.users.copy(),
                 tokens=self.tokens.copy(),
-                apps={key: state.clone() for key, state in self.apps.items()},
+                apps=self.apps.copy(),
                 app_keys_by_member=self.app_keys_by_member.copy(),
                 id_state=self.ids.state(),
             )
+            if CHECK_SNAPSHOTS:
+                snapshot = dataclasses.replace(snapshot, fingerprint=snapshot.plain())
+            return snapshot
 
     def restore(self, snapshot: Snapshot) -> None:
+        """Back to `snapshot`, in O(1) whatever the size of either state; the snapshot can be restored again."""
         with self.lock:
+            if snapshot.fingerprint is not None and snapshot.plain() != snapshot.fingerprint:
+                raise AssertionError("a write reached a snapshot's state: a shared object changed without edit()")
             self.users = snapshot.users.copy()
             self.tokens = snapshot.tokens.copy()
-            self.apps = {key: state.clone() for key, state in snapshot.apps.items()}
+            self.apps = snapshot.apps.copy()
             self.app_keys_by_member = snapshot.app_keys_by_member.copy()
             self.ids.set_state(snapshot.id_state)
-

@@ -83,5 +83,5 @@ def put_task(
         Assignment(f"{task_id}-{n}", task_id, input_id, worker, Code.TASK_ASSIGNMENT_PENDING, 0.0, 0.0)
         for n, (input_id, worker) in enumerate(assigned.items())
     )
-    app.tasks[task_id] = task
+    app.put_task(task)
     return task

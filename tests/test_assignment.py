@@ -16,14 +16,18 @@ from fake_clarifai import strategies as cs
 from fake_clarifai.domain.assignment import (
     AssignmentConfigError,
     DynamicPool,
+    FullPlan,
     PartitionPlan,
     assign_full,
     assign_partitioned,
+    deal_partitioned,
     effective_wpi,
     open_slots,
     partition_quotas,
     validate_partitioned,
 )
+from fake_clarifai.domain.work import key_sequence
+from fake_clarifai.persistent import CHUNK
 
 WEIGHTS = "worker.partitioned_strategy_info.weights"
 WPI = "worker.partitioned_strategy_info.workers_per_input"
@@ -337,7 +341,7 @@ def test_a_plan_hands_each_worker_its_dealt_inputs_in_order_once_skipping_remove
     planned: tuple[list[str], dict[str, list[str]]], operations: list[tuple[str, int]]
 ) -> None:
     source, dealt = planned
-    plan = PartitionPlan(dealt, source, made_at=5.0)
+    plan = PartitionPlan.of(dealt, source, made_at=5.0)
     model = {w: list(ids) for w, ids in dealt.items()}  # what is left, the obvious way
     workers = list(dealt)
     for operation, n in operations:
@@ -368,7 +372,7 @@ def test_a_plan_hands_each_worker_its_dealt_inputs_in_order_once_skipping_remove
 
 
 def test_a_plan_clone_does_not_see_its_originals_later_changes() -> None:
-    plan = PartitionPlan({"w-1": ["in-1", "in-2", "in-3"]}, ["in-1", "in-2", "in-3"], made_at=0.0)
+    plan = PartitionPlan.of({"w-1": ["in-1", "in-2", "in-3"]}, ["in-1", "in-2", "in-3"], made_at=0.0)
     copy = plan.clone()
     assert plan.take("w-1", 2) == ["in-1", "in-2"]
     plan.remove_input("in-3")
@@ -378,7 +382,7 @@ def test_a_plan_clone_does_not_see_its_originals_later_changes() -> None:
 
 
 def test_take_through_an_input_not_planned_for_the_worker_is_refused() -> None:
-    plan = PartitionPlan({"w-1": ["in-1"], "w-2": ["in-2"]}, ["in-1", "in-2"], made_at=0.0)
+    plan = PartitionPlan.of({"w-1": ["in-1"], "w-2": ["in-2"]}, ["in-1", "in-2"], made_at=0.0)
     with pytest.raises(KeyError, match="'in-2' is not planned for worker 'w-1'"):
         plan.take_through("w-1", "in-2")
     assert plan.inputs_of("w-1") == ["in-1"]
@@ -430,3 +434,101 @@ def test_a_pool_made_around_held_work_fills_only_the_open_slots(case, callers) -
             got[input_id].add(worker)
     for input_id in input_ids:
         assert len(got[input_id]) <= max(wpi, len(held.get(input_id, ())))
+
+
+# -- FULL implied: a FullPlan is the explicit plan of assign_full ---------------------------------------------
+
+
+def observed(plan: PartitionPlan | FullPlan, source: Sequence[str]) -> tuple:
+    """Everything a plan answers about its work: per worker what is left (listed and counted) and, per
+    input of the source (and one that is not), who has it planned."""
+    workers = plan.workers()
+    probes = [*source, "not-in-source"]
+    return (
+        workers,
+        {w: (plan.inputs_of(w), plan.left(w)) for w in [*workers, "not-a-worker"]},
+        {i: plan.workers_of(i) for i in probes},
+        {(w, i): plan.has(w, i) for w in [*workers, "not-a-worker"] for i in probes},
+    )
+
+
+OPERATIONS = st.lists(st.tuples(st.sampled_from(["take", "through", "all", "remove", "clone"]), st.integers(0, 10**6)))
+
+
+def check_against_model(plan: FullPlan, model: PartitionPlan, source: Sequence[str], operations) -> None:
+    """Apply each operation to the implied plan and to its explicit model: same answers, same state, and a
+    clone taken before each operation does not follow it."""
+    workers = model.workers()
+    for operation, n in operations:
+        before, before_seen = plan.clone(), observed(plan, source)
+        if workers:
+            worker = workers[n % len(workers)]
+            if operation == "take":
+                assert plan.take(worker, n % 5) == model.take(worker, n % 5)
+            elif operation == "all":
+                assert plan.take_all(worker) == model.take_all(worker)
+            elif operation == "through" and model.inputs_of(worker):
+                target = model.inputs_of(worker)[n % model.left(worker)]
+                assert plan.take_through(worker, target) == model.take_through(worker, target)
+        if operation == "remove" and source:
+            removed = source[n % len(source)]
+            plan.remove_input(removed)
+            model.remove_input(removed)
+        if operation == "clone":
+            plan, model = plan.clone(), model.clone()
+        assert observed(plan, source) == observed(model, source)
+        assert observed(before, source) == before_seen  # the clone did not follow the change
+    assert (plan.bounded, model.bounded, plan.handed_at(99.0)) == (False, False, 5.0)
+
+
+@given(held_work(), OPERATIONS)
+def test_a_full_plan_answers_as_the_explicit_deal_of_assign_full(case, operations) -> None:
+    source, workers, _, held = case
+    explicit = PartitionPlan.of(assign_full(source, workers, held), source, made_at=5.0, bounded=False)
+    check_against_model(FullPlan(key_sequence(source), workers, 5.0, held), explicit, source, operations)
+
+
+@settings(max_examples=25)
+@given(st.integers(0, 3 * CHUNK), st.integers(0, 3), OPERATIONS)
+def test_a_full_plan_over_several_chunks_answers_as_the_explicit_deal(size, n_workers, operations) -> None:
+    """Sources of more than one chunk of the shared sequence; a worker listed with no work at all."""
+    source = [f"in-{n}" for n in range(size)]
+    workers = [f"w-{n}" for n in range(n_workers)]
+    explicit = PartitionPlan.of(assign_full(source, workers), source, made_at=5.0, bounded=False)
+    check_against_model(FullPlan(key_sequence(source), workers, 5.0), explicit, source, operations)
+
+
+@settings(max_examples=25)
+@given(st.integers(0, 3 * CHUNK), st.integers(1, 5), st.data())
+def test_a_partitioned_plan_of_dealt_positions_is_the_plan_of_the_dealt_ids(size, n_workers, data) -> None:
+    """`deal_partitioned` positions over the shared sequence, and the plan of `assign_partitioned`'s ids,
+    answer alike through takes and removals (sources of several chunks: positions far apart are jumped)."""
+    source = [f"in-{n}" for n in range(size)]
+    workers = [f"w-{n}" for n in range(n_workers)]
+    wpi = data.draw(st.integers(1, n_workers))
+    dealt = deal_partitioned(source, workers, wpi, None)
+    ids = assign_partitioned(source, workers, wpi, None)
+    assert {w: [source[p] for p in positions] for w, positions in dealt.items()} == ids
+    plan = PartitionPlan(dealt, key_sequence(source), 5.0)
+    model = PartitionPlan.of(ids, source, 5.0)
+    for operation, n in data.draw(OPERATIONS):
+        worker = workers[n % n_workers]
+        if operation == "take":
+            assert plan.take(worker, n % 40) == model.take(worker, n % 40)
+        elif operation == "through" and model.left(worker):
+            target = model.inputs_of(worker)[n % model.left(worker)]
+            assert plan.take_through(worker, target) == model.take_through(worker, target)
+        elif operation == "remove" and source:
+            plan.remove_input(source[n % size])
+            model.remove_input(source[n % size])
+        assert observed(plan, source) == observed(model, source)
+
+
+def test_a_full_plan_keeps_no_list_per_worker_and_shares_its_source_with_its_clone() -> None:
+    source = key_sequence(f"in-{n}" for n in range(10 * CHUNK))
+    plan = FullPlan(source, ["w-1", "w-2", "w-3"], 0.0)
+    assert plan.take("w-1", 2) == ["in-0", "in-1"]
+    copy = plan.clone()
+    assert copy._source is plan._source and copy._held is plan._held
+    assert not any(isinstance(value, list) for value in (plan._cursor, plan._left, plan._held))
+    assert (copy.left("w-1"), copy.left("w-2")) == (10 * CHUNK - 2, 10 * CHUNK)

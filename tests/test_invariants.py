@@ -33,7 +33,7 @@ def fake() -> FakeClarifai:
         task=resources_pb2.Task(id="t-1", app_id="main", user_id="owner"), worker_user_ids=frozenset({"labeler-1"})
     )
     task.add([Assignment("a-1", "t-1", "in-1", "labeler-1", PENDING, 0.0, 0.0)])
-    app.tasks["t-1"] = task
+    app.put_task(task)
     return fake
 
 
@@ -79,7 +79,7 @@ def test_a_worker_holding_an_input_twice_is_named(fake: FakeClarifai) -> None:
 
 def test_planned_work_on_a_missing_input_or_also_handed_out_is_named(fake: FakeClarifai) -> None:
     task = fake.store.app("owner", "main").tasks["t-1"]
-    task.work = PartitionPlan({"labeler-1": ["in-1", "in-2", "in-9"]}, ["in-1", "in-2", "in-9"], made_at=0.0)
+    task.work = PartitionPlan.of({"labeler-1": ["in-1", "in-2", "in-9"]}, ["in-1", "in-2", "in-9"], made_at=0.0)
     assert violations(fake.store) == [
         "app owner/main: task 't-1': plan of 'labeler-1': input 'in-9' does not exist",
         "app owner/main: task 't-1': plan of 'labeler-1': input 'in-1' is planned and handed out too",
@@ -94,7 +94,7 @@ def test_an_input_dealt_again_after_its_worker_submitted_it_is_named(fake: FakeC
     """Issue 13's first bug: an overwrite planned a submitted input for a second worker at wpi 1."""
     task = fake.store.app("owner", "main").tasks["t-1"]
     task.replace(dataclasses.replace(task.assignments["a-1"], state=SUCCESS))
-    task.work = PartitionPlan({"labeler-2": ["in-1", "in-2"]}, ["in-1", "in-2"], made_at=0.0)
+    task.work = PartitionPlan.of({"labeler-2": ["in-1", "in-2"]}, ["in-1", "in-2"], made_at=0.0)
     task.worker_user_ids = frozenset({"labeler-1", "labeler-2"})
     assert violations(fake.store) == [
         "app owner/main: task 't-1': input 'in-1' has 2 workers (labeler-1, labeler-2), more than workers_per_input 1"
@@ -108,7 +108,7 @@ def test_a_plan_dealing_every_input_to_every_worker_is_not_held_to_workers_per_i
     task = fake.store.app("owner", "main").tasks["t-1"]
     task.replace(dataclasses.replace(task.assignments["a-1"], state=SUCCESS))
     task.worker_user_ids = frozenset({"labeler-1", "labeler-2"})
-    task.work = PartitionPlan({"labeler-2": ["in-1", "in-2"]}, ["in-1", "in-2"], made_at=0.0, bounded=False)
+    task.work = PartitionPlan.of({"labeler-2": ["in-1", "in-2"]}, ["in-1", "in-2"], made_at=0.0, bounded=False)
     assert violations(fake.store) == []
     task.work = task.work.clone()
     assert violations(fake.store) == [] and not task.work.bounded
@@ -129,7 +129,7 @@ def test_work_left_on_a_deleted_input_is_named(fake: FakeClarifai) -> None:
 
 def test_counts_that_disagree_with_the_records_are_named(fake: FakeClarifai) -> None:
     task = fake.store.app("owner", "main").tasks["t-1"]
-    task.work = PartitionPlan({"labeler-1": ["in-2"]}, ["in-2"], made_at=0.0)
+    task.work = PartitionPlan.of({"labeler-1": ["in-2"]}, ["in-2"], made_at=0.0)
     task.work._left["labeler-1"] = 3  # a broken count
     problems = violations(fake.store)
     assert "app owner/main: task 't-1': plan of 'labeler-1': counts 3 inputs left but lists 1" in problems
@@ -165,7 +165,7 @@ def test_clones_never_see_each_others_writes(steps: list[tuple[str, int, int]]) 
             elif operation == "remove" and ids:
                 subject.remove(ids[n % len(ids)])
         if operation == "clone":
-            states.append(states[index].clone())
+            states.append(states[index].copy())
             references.append(copy.deepcopy(references[index]))
         for state, reference in zip(states, references, strict=True):
             assert plain(state) == plain(reference)

@@ -3,12 +3,13 @@ whatever is already stored and whether the containers are shared with a clone.""
 
 from __future__ import annotations
 
+import pytest
 from clarifai_grpc.grpc.api import resources_pb2
 from hypothesis import given
 from hypothesis import strategies as st
 
 from fake_clarifai.errors import Code
-from fake_clarifai.store import Assignment, TaskState
+from fake_clarifai.store import AppState, Assignment, Store, TaskState
 
 STATES = (Code.TASK_ASSIGNMENT_PENDING, Code.TASK_ASSIGNMENT_AWAITING_REVIEW)
 
@@ -42,7 +43,7 @@ def test_adding_a_batch_indexes_as_adding_one_at_a_time(steps: list[list[tuple[i
     number = 0
     for batch in steps:
         before = ordered(state)
-        shared = state.clone() if clone else None
+        shared = state.copy() if clone else None
         new = []
         for worker, input_n, code in batch:
             number += 1
@@ -54,3 +55,21 @@ def test_adding_a_batch_indexes_as_adding_one_at_a_time(steps: list[list[tuple[i
         assert all(isinstance(ids, tuple) for ids in state.assignment_ids_by_input.values())
         if shared is not None:
             assert ordered(shared) == before
+
+
+def test_a_write_that_skips_the_barrier_is_caught_at_restore() -> None:
+    """Under CHECK_SNAPSHOTS (on for this suite, conftest.py), restoring a snapshot whose shared state was
+    changed in place fails loudly: the check the whole suite relies on to prove writes go through `edit()`."""
+    store = Store()
+    store.add_app(AppState(app=resources_pb2.App(id="main", user_id="owner")))
+    app = store.app("owner", "main")
+    assert app is not None
+    app.put_concept(resources_pb2.Concept(id="c-1"))
+    snapshot = store.snapshot()
+    store.apps[("owner", "main")].concepts["c-2"] = resources_pb2.Concept(id="c-2")  # no edit(): shared
+    with pytest.raises(AssertionError, match="a write reached a snapshot's state"):
+        store.restore(snapshot)
+    fresh = store.snapshot()
+    store.app("owner", "main").put_concept(resources_pb2.Concept(id="c-3"))  # through the barrier
+    store.restore(fresh)
+    assert list(store.apps[("owner", "main")].concepts) == ["c-1", "c-2"]

@@ -16,6 +16,7 @@ from clarifai_grpc.grpc.api.status import status_pb2
 from google.protobuf.struct_pb2 import Struct
 
 from fake_clarifai import FakeClarifai
+from fake_clarifai.domain import task_validation
 from fake_clarifai.ids import Clock, to_timestamp
 from fake_clarifai.store import Assignment, TaskState
 
@@ -561,7 +562,8 @@ def test_merge_changes_only_the_status(clarifai_stub, clarifai_fake):
     ],
 )
 def test_a_refused_patch_changes_nothing(clarifai_stub, clarifai_fake, action, tasks, code, details):
-    post(clarifai_stub, task(id="t"), task(id="u"))
+    post(clarifai_stub, task(id="t"))
+    post(clarifai_stub, task(id="u"))  # 14 pairs each: one request could not deal both
     with unchanged(clarifai_fake):
         assert_error(patch(clarifai_stub, action, *tasks), code, details)
 
@@ -608,6 +610,83 @@ def test_a_refused_delete_deletes_nothing(clarifai_stub, clarifai_fake, ids, cod
         response = clarifai_stub.DeleteTasks(service_pb2.DeleteTasksRequest(user_app_id=MAIN, ids=ids), metadata=OWNER)
     assert_error(response, code, details)
     assert listed(clarifai_stub) == ["t"]
+
+
+# -- how much one request may ask for (BEHAVIOUR.md §4.1) -------------------------------------------------------
+TOO_MANY = "tasks holds 129 tasks, more than the 128 one request may carry: send them in several requests"
+SPLIT = "more than the 20 one request may deal: send the tasks in several requests or give them smaller input sources"
+
+
+@pytest.fixture
+def work_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One request may deal 20 (worker, input) pairs (the seven inputs make the real bound unreachable)."""
+    monkeypatch.setattr(task_validation, "MAX_WORK_PER_REQUEST", 20)
+
+
+def test_128_tasks_may_be_posted_in_one_request_and_129_are_refused(clarifai_stub, clarifai_fake):
+    with unchanged(clarifai_fake):
+        response = clarifai_stub.PostTasks(
+            service_pb2.PostTasksRequest(user_app_id=MAIN, tasks=[task()] * 129), metadata=OWNER
+        )
+    assert_error(response, Code.CONN_INVALID_REQUEST, TOO_MANY)
+    assert len(post(clarifai_stub, *[task()] * 128)) == 128
+
+
+def test_a_patch_of_129_tasks_is_refused_before_its_tasks_are_looked_up(clarifai_stub, clarifai_fake):
+    for action in ("overwrite", "merge"):
+        with unchanged(clarifai_fake):
+            response = patch(clarifai_stub, action, *[task(id=f"ghost-{n}") for n in range(129)])
+        assert_error(response, Code.CONN_INVALID_REQUEST, TOO_MANY)
+
+
+@pytest.mark.parametrize(
+    ("tasks", "details"),
+    [
+        (
+            [task(), task()],
+            "tasks[1] deals 14 (worker, input) pairs (worker.strategy FULL: 2 worker.workers × 7 inputs of its "
+            f"input_source), 28 with the tasks before it, {SPLIT}",
+        ),
+        (
+            [task(worker=partitioned("labeler-1", "labeler-2", "labeler-3", wpi=3))],
+            "tasks[0] deals 21 (worker, input) pairs (worker.partitioned_strategy_info.workers_per_input 3 × 7 "
+            f"inputs of its input_source), {SPLIT}",
+        ),
+        (
+            [task(input_source=r.TaskInputSource(type="DATASET", id="ds-1"))] * 5 + [model_task()],
+            "tasks[5] deals 7 (worker, input) pairs (type TYPE_NOT_SET: its model annotates the 7 inputs of its "
+            f"input_source), 27 with the tasks before it, {SPLIT}",
+        ),
+    ],
+    ids=["FULL: every worker x the source", "PARTITIONED: workers_per_input x the source", "auto-annotation"],
+)
+def test_tasks_dealing_more_work_than_one_request_may_are_refused_and_nothing_is_stored(
+    clarifai_stub, clarifai_fake, work_bound, tasks, details
+):
+    with unchanged(clarifai_fake):
+        response = clarifai_stub.PostTasks(service_pb2.PostTasksRequest(user_app_id=MAIN, tasks=tasks), metadata=OWNER)
+    assert_error(response, Code.CONN_INVALID_REQUEST, details)
+
+
+def test_dynamic_tasks_deal_nothing_at_creation_so_they_count_for_no_work(clarifai_stub, clarifai_fake, work_bound):
+    dynamic = task(worker=r.TaskWorker(strategy="DYNAMIC", workers=users("labeler-1", "labeler-2", "labeler-3")))
+    assert len(post(clarifai_stub, task(), *[dynamic] * 10)) == 11  # 14 pairs: the FULL task's
+
+
+def test_an_overwrite_counts_only_the_tasks_whose_work_it_deals_again(clarifai_stub, clarifai_fake, work_bound):
+    post(clarifai_stub, task(id="t"))
+    post(clarifai_stub, task(id="u"))  # 14 pairs each: one request could not deal both
+    renamed = [task(id="t", name="renamed"), task(id="u", name="renamed")]  # same work: nothing dealt again
+    assert [t.name for t in ok(patch(clarifai_stub, "overwrite", *renamed)).tasks] == ["renamed", "renamed"]
+    wider = task(id="u", workers=("labeler-1", "labeler-2", "labeler-3"))
+    with unchanged(clarifai_fake):
+        response = patch(clarifai_stub, "overwrite", task(id="t", name="again"), wider)
+    assert_error(
+        response,
+        Code.CONN_INVALID_REQUEST,
+        "tasks[1] deals 21 (worker, input) pairs (worker.strategy FULL: 3 worker.workers × 7 inputs of its "
+        f"input_source), {SPLIT}",
+    )
 
 
 # -- an empty task id: one answer everywhere (issue 14) -----------------------------------------------------

@@ -1,10 +1,12 @@
 """Which worker labels which input: the pure engine behind BEHAVIOUR.md §5 (no gRPC, no store).
 
-- FULL: `assign_full` gives every worker every input.
+- FULL: every worker gets every input; a `FullPlan` keeps that implied (the source past each worker's cursor),
+  `assign_full` spells it out (its model in tests).
 - PARTITIONED: `validate_partitioned` checks a configuration (BEHAVIOUR.md §4), `partition_quotas` apportions the
-  `n·wpi` slots by largest remainder, and `assign_partitioned` deals the inputs so that every input goes
-  to exactly `wpi` distinct workers and every worker gets exactly its quota.
-- PARTITIONED / FULL: a `PartitionPlan` keeps the dealt work not yet handed out, per worker in source order.
+  `n·wpi` slots by largest remainder, and `deal_partitioned` deals the inputs (as source positions) so that
+  every input goes to exactly `wpi` distinct workers and every worker gets exactly its quota; a
+  `PartitionPlan` keeps the dealt work not yet handed out, per worker in source order.
+- Both plans share the task's source, a frozen `KeySequence` of the app's ids: no per-task copy of it.
 - DYNAMIC: a `DynamicPool` hands out batches from the live source on demand.
 - One rule, `open_slots`, says when an input has enough workers; every dealer above honours it when work
   already exists on the inputs (`held`: a task whose definition was overwritten keeps its submitted work).
@@ -17,12 +19,17 @@ from __future__ import annotations
 import heapq
 import json
 import math
+from array import array
 from bisect import bisect_left
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
+from itertools import islice
 from typing import TYPE_CHECKING
 
-from fake_clarifai.domain.work import WorkSource
+import immutables
+
+from fake_clarifai.domain.work import WorkSource, key_sequence
+from fake_clarifai.persistent import CHUNK, KeySequence, PList, PMap
 
 if TYPE_CHECKING:
     from fake_clarifai.store import AppState, Store, TaskState
@@ -212,14 +219,15 @@ def partition_quotas(
     return quotas
 
 
-def assign_partitioned(
+def deal_partitioned(
     input_ids: Sequence[str],
     workers: Sequence[str],
     wpi: int,
     weights: Mapping[str, float] | None,
     held: Held | None = None,
-) -> dict[str, list[str]]:
-    """Deal the inputs under PARTITIONED: worker -> its input ids in source order (every worker present).
+) -> dict[str, array[int]]:
+    """Deal the inputs under PARTITIONED: worker -> the source positions of its inputs, ascending (every
+    worker present; 4 bytes a position).
 
     Inputs are dealt in order, each to the `wpi` workers with the most quota left (`partition_quotas`),
     equal amounts going to the worker listed first. Properties: every input gets exactly `wpi` distinct
@@ -235,10 +243,26 @@ def assign_partitioned(
     """
     wpi = effective_wpi(wpi)
     quotas = partition_quotas(len(input_ids), workers, wpi, weights)
-    if held:
-        return _deal_around(input_ids, workers, wpi, quotas, held)
+    dealt = _deal_around(input_ids, workers, wpi, quotas, held) if held else _deal(len(input_ids), workers, wpi, quotas)
+    return dict(zip(workers, dealt, strict=True))
+
+
+def assign_partitioned(
+    input_ids: Sequence[str],
+    workers: Sequence[str],
+    wpi: int,
+    weights: Mapping[str, float] | None,
+    held: Held | None = None,
+) -> dict[str, list[str]]:
+    """`deal_partitioned` as input ids: worker -> its input ids in source order (every worker present)."""
+    ids = list(input_ids)
+    dealt = deal_partitioned(ids, workers, wpi, weights, held)
+    return {worker: [ids[position] for position in positions] for worker, positions in dealt.items()}
+
+
+def _deal(n_inputs: int, workers: Sequence[str], wpi: int, quotas: Mapping[str, int]) -> list[array[int]]:
     k = len(workers)
-    dealt: list[list[str]] = [[] for _ in workers]
+    dealt = [array("I") for _ in workers]
     # One int per worker with quota left: -remaining·k + index, so the smallest key is the worker with the
     # most left, then the one listed first; serving a worker adds k to its key.
     heap = [-quotas[worker] * k + index for index, worker in enumerate(workers) if quotas[worker] > 0]
@@ -246,76 +270,86 @@ def assign_partitioned(
     pop, push = heapq.heappop, heapq.heappush
     served = [0] * wpi
     rounds = range(wpi)
-    for input_id in input_ids:
+    for position in range(n_inputs):
         for slot in rounds:
             served[slot] = pop(heap)
         for key in served:
-            dealt[key % k].append(input_id)
+            dealt[key % k].append(position)
             if key + k < 0:
                 push(heap, key + k)
-    return {worker: dealt[index] for index, worker in enumerate(workers)}
+    return dealt
 
 
 def _deal_around(
     input_ids: Sequence[str], workers: Sequence[str], wpi: int, quotas: dict[str, int], held: Held
-) -> dict[str, list[str]]:
+) -> list[array[int]]:
     left = quotas.copy()
     for holders in held.values():
         for worker in holders:
             if worker in left:
                 left[worker] -= 1
     order = {worker: index for index, worker in enumerate(workers)}
-    dealt: dict[str, list[str]] = {worker: [] for worker in workers}
-    for input_id in input_ids:
+    dealt = [array("I") for _ in workers]
+    for position, input_id in enumerate(input_ids):
         holders = held.get(input_id, ())
         need = open_slots(wpi, holders)
         if need:
             free = (worker for worker in workers if worker not in holders)
             for worker in heapq.nsmallest(need, free, key=lambda w: (-left[w], order[w])):
-                dealt[worker].append(input_id)
+                dealt[order[worker]].append(position)
                 left[worker] -= 1
     return dealt
 
 
 def assign_full(input_ids: Sequence[str], workers: Sequence[str], held: Held | None = None) -> dict[str, list[str]]:
-    """FULL: every worker gets every input, in source order (a separate list per worker), except the inputs
-    it already holds (`held`): each worker has each input at most once."""
+    """FULL spelled out: every worker gets every input, in source order (a separate list per worker), except
+    the inputs it already holds (`held`): each worker has each input at most once. A FULL task keeps this
+    implied instead (`FullPlan`); this is its model."""
     if not held:
         return {worker: list(input_ids) for worker in workers}
     return {worker: [i for i in input_ids if worker not in held.get(i, ())] for worker in workers}
 
 
-class PartitionPlan(WorkSource):
-    """The dealt work of a PARTITIONED or FULL task that no worker was handed yet: per worker, its input ids
-    in source order past a cursor. The task's assignment records are made only when work is handed out, so
-    a task over 100k inputs does not create 300k records up front.
+def _at_positions(source: KeySequence[str], positions: Iterable[int]) -> Iterator[tuple[int, str]]:
+    """(position, id) for ascending `positions` of `source`, in one walk of it (a gap longer than a chunk
+    is jumped, not walked)."""
+    keys: Iterator[str] = iter(())
+    at = -1  # the position `keys` gives next (-1: no walk started)
+    for position in positions:
+        gap = position - at
+        if at < 0 or gap > CHUNK:
+            keys, gap = source.keys_from(position), 0
+        yield position, next(islice(keys, gap, None))
+        at = position + 1
 
-    `take(worker, limit)` moves the worker's cursor past its next inputs and returns them; `take_through`
-    does so up to a given input; `remove_input` drops an input from every worker's remaining work.
-    Finding an input in a worker's list is a binary search on source positions: O(log n) per worker.
-    The dealt lists and the source are never changed, so `clone()` shares them and copies only the
-    per-worker cursors and counts and the removed inputs. Not thread-safe by itself: the store's lock guards it.
+
+class _Plan(WorkSource):
+    """What a PARTITIONED and a FULL plan share: the work dealt at creation that no worker was handed yet,
+    per worker in source order past a cursor. The task's assignment records are made only when work is
+    handed out, so a task over 100k inputs does not create 300k records up front.
+
+    The source is a frozen `KeySequence` shared with the app (and every task dealt from it); positions are
+    places in it. Per worker a cursor (the first position not looked at) and a count of what is left; the
+    removed inputs are a `PMap` used as a set. `clone()` copies the cursors and counts (O(workers)) and the
+    removed set (O(1)) and shares the rest, which never changes. Not thread-safe by itself: the store's
+    lock guards it.
+
+    A subclass says which inputs a worker was dealt: `_planned(worker, input_id, position)` (past the
+    cursor, not removed) and `_ahead(worker)` (the (position, id) of its work past the cursor, in order).
     """
 
-    __slots__ = ("_cursor", "_dealt", "_left", "_position", "_removed", "bounded", "made_at")
+    __slots__ = ("_cursor", "_left", "_removed", "_source", "made_at")
 
-    def __init__(
-        self, dealt: Mapping[str, list[str]], source: Sequence[str], made_at: float, *, bounded: bool = True
-    ) -> None:
-        """`dealt`: worker -> its inputs, each list in the order of `source` (the source's input ids);
-        `made_at`: when the work was dealt (the time its assignments carry when they are handed out);
-        `bounded`: each input was dealt to workers_per_input workers (PARTITIONED), not to all (FULL)."""
+    def __init__(self, source: KeySequence[str], left: Mapping[str, int], made_at: float) -> None:
         self.made_at = made_at
-        self.bounded = bounded
-        self._dealt = dict(dealt)
-        self._position = dict(zip(source, range(len(source)), strict=True))
-        self._cursor = dict.fromkeys(self._dealt, 0)
-        self._left = {worker: len(ids) for worker, ids in self._dealt.items()}  # not yet taken nor removed
-        self._removed: set[str] = set()
+        self._source = source
+        self._left = dict(left)  # per worker, in worker order: inputs not yet taken nor removed
+        self._cursor = dict.fromkeys(self._left, 0)
+        self._removed: PMap[str, None] = PMap()
 
     def workers(self) -> list[str]:
         """The workers the work was dealt to, in worker order."""
-        return list(self._dealt)
+        return list(self._left)
 
     def left(self, worker: str) -> int:
         """How many inputs `worker` has not been handed yet."""
@@ -323,35 +357,35 @@ class PartitionPlan(WorkSource):
 
     def has(self, worker: str, input_id: str) -> bool:
         """Whether `input_id` is planned for `worker` and not handed out yet."""
-        return self._index(worker, input_id) is not None
+        position = self._position(input_id)
+        return position is not None and worker in self._cursor and self._planned(worker, input_id, position)
 
     def workers_of(self, input_id: str) -> list[str]:
         """The workers `input_id` is planned for and not handed to yet, in worker order."""
-        return [worker for worker in self._dealt if self._index(worker, input_id) is not None]
+        position = self._position(input_id)
+        if position is None:
+            return []
+        return [worker for worker in self._cursor if self._planned(worker, input_id, position)]
 
     def inputs_of(self, worker: str) -> list[str]:
         """`worker`'s inputs not handed out yet, in source order."""
-        removed = self._removed
-        return [i for i in self._dealt.get(worker, ())[self._cursor.get(worker, 0) :] if i not in removed]
+        return [input_id for _, input_id in self._ahead(worker)]
 
     def take(self, worker: str, limit: int) -> list[str]:
         """Hand `worker` its next (at most `limit`) inputs, in source order."""
-        ids, removed = self._dealt.get(worker, ()), self._removed
-        position, batch = self._cursor.get(worker, 0), []
-        while len(batch) < limit and position < len(ids):
-            if ids[position] not in removed:
-                batch.append(ids[position])
-            position += 1
-        return self._advance(worker, position, batch)
+        ahead = list(islice(self._ahead(worker), max(limit, 0)))
+        return self._advance(worker, ahead[-1][0], [input_id for _, input_id in ahead]) if ahead else []
 
     def take_through(self, worker: str, input_id: str) -> list[str]:
         """Hand `worker` its inputs up to and including `input_id` (which must be planned for it)."""
-        index = self._index(worker, input_id)
-        if index is None:
+        if not self.has(worker, input_id):
             raise KeyError(f"input {input_id!r} is not planned for worker {worker!r}")
-        removed = self._removed
-        batch = [i for i in self._dealt[worker][self._cursor[worker] : index + 1] if i not in removed]
-        return self._advance(worker, index + 1, batch)
+        batch = []
+        for position, planned in self._ahead(worker):
+            batch.append(planned)
+            if planned == input_id:
+                return self._advance(worker, position, batch)
+        raise AssertionError(f"input {input_id!r} is planned for worker {worker!r} but not ahead of its cursor")
 
     def take_all(self, worker: str) -> list[str]:
         """Hand `worker` all of its remaining inputs."""
@@ -368,34 +402,137 @@ class PartitionPlan(WorkSource):
         """Never hand `input_id` out (an unknown, handed out or already removed id is a no-op)."""
         for worker in self.workers_of(input_id):
             self._left[worker] -= 1
-        self._removed.add(input_id)
+        if input_id in self._source:
+            self._removed[input_id] = None
 
-    def clone(self) -> PartitionPlan:
-        """An independent copy (for store snapshots): the dealt lists and source positions are shared."""
-        copy = PartitionPlan.__new__(PartitionPlan)
+    def clone(self) -> _Plan:
+        """An independent copy (for store snapshots): O(workers); the source and the deal are shared."""
+        copy = self._share()
         copy.made_at = self.made_at
-        copy.bounded = self.bounded
-        copy._dealt = self._dealt
-        copy._position = self._position
+        copy._source = self._source
         copy._cursor = self._cursor.copy()
         copy._left = self._left.copy()
         copy._removed = self._removed.copy()
         return copy
 
-    def _advance(self, worker: str, position: int, batch: list[str]) -> list[str]:
-        if batch or position != self._cursor.get(worker, 0):
-            self._cursor[worker] = position
-            self._left[worker] -= len(batch)
+    def _share(self) -> _Plan:
+        """A new plan of this kind holding this one's never-changed parts (the rest is set by `clone`)."""
+        raise NotImplementedError
+
+    def _planned(self, worker: str, input_id: str, position: int) -> bool:
+        """Whether `worker` (one of the plan's) was dealt `input_id`, at `position`, past its cursor; the
+        caller has checked that `input_id` is in the source and not removed."""
+        raise NotImplementedError
+
+    def _ahead(self, worker: str) -> Iterator[tuple[int, str]]:
+        """(position, id) of `worker`'s inputs past its cursor that are not removed, in source order."""
+        raise NotImplementedError
+
+    def _position(self, input_id: str) -> int | None:
+        """Where `input_id` is in the source (None: not there, or removed). O(CHUNK)."""
+        if input_id in self._removed or input_id not in self._source:
+            return None
+        return self._source.index(input_id)
+
+    def _advance(self, worker: str, last: int, batch: list[str]) -> list[str]:
+        """`worker` was handed `batch` (not empty), the last of it at position `last`."""
+        self._cursor[worker] = last + 1
+        self._left[worker] -= len(batch)
         return batch
 
-    def _index(self, worker: str, input_id: str) -> int | None:
-        """Where `input_id` is in `worker`'s list past the cursor (None: not there, or removed)."""
-        position = self._position.get(input_id)
-        ids = self._dealt.get(worker)
-        if position is None or ids is None or input_id in self._removed:
-            return None
-        index = bisect_left(ids, position, lo=self._cursor[worker], key=self._position.__getitem__)
-        return index if index < len(ids) and ids[index] == input_id else None
+
+class PartitionPlan(_Plan):
+    """PARTITIONED: the deal is explicit, per worker the source positions it was dealt (ascending, 4 bytes
+    each); finding an input in a worker's work is a binary search on them. `bounded`: each input was dealt
+    to workers_per_input workers (False: to any number, as a model of FULL in tests)."""
+
+    __slots__ = ("_dealt", "bounded")
+
+    def __init__(
+        self,
+        dealt: Mapping[str, array[int]],
+        source: KeySequence[str],
+        made_at: float,
+        *,
+        bounded: bool = True,
+    ) -> None:
+        """`dealt`: worker -> its positions in `source` (`deal_partitioned`), in worker order; `made_at`:
+        when the work was dealt (the time its assignments carry when they are handed out)."""
+        super().__init__(source, {worker: len(positions) for worker, positions in dealt.items()}, made_at)
+        self._dealt = dict(dealt)
+        self.bounded = bounded
+
+    @classmethod
+    def of(
+        cls, dealt: Mapping[str, Iterable[str]], source: Iterable[str], made_at: float, *, bounded: bool = True
+    ) -> PartitionPlan:
+        """A plan of explicit input ids (each worker's in source order) over `source` (distinct ids)."""
+        keys = key_sequence(source)
+        where = {input_id: position for position, input_id in enumerate(keys)}
+        positions = {worker: array("I", map(where.__getitem__, ids)) for worker, ids in dealt.items()}
+        return cls(positions, keys, made_at, bounded=bounded)
+
+    def _share(self) -> PartitionPlan:
+        copy = PartitionPlan.__new__(PartitionPlan)
+        copy._dealt = self._dealt
+        copy.bounded = self.bounded
+        return copy
+
+    def _planned(self, worker: str, input_id: str, position: int) -> bool:
+        positions = self._dealt[worker]
+        index = bisect_left(positions, position)
+        return index < len(positions) and positions[index] == position and position >= self._cursor[worker]
+
+    def _ahead(self, worker: str) -> Iterator[tuple[int, str]]:
+        positions = self._dealt.get(worker)
+        if positions is None:
+            return iter(())
+        start = bisect_left(positions, self._cursor[worker])
+        removed = self._removed
+        ahead = map(positions.__getitem__, range(start, len(positions)))  # lazy: islice would walk to `start`
+        dealt = _at_positions(self._source, ahead)
+        return ((position, input_id) for position, input_id in dealt if input_id not in removed)
+
+
+class FullPlan(_Plan):
+    """FULL, implied: a worker's work is the source past its cursor, less the removed inputs and the inputs
+    it held before an overwrite (`held`): no list per worker, whatever the source's size. Equal to a
+    `PartitionPlan` of `assign_full` (the model its property tests compare it with)."""
+
+    __slots__ = ("_held",)
+
+    bounded = False
+
+    def __init__(
+        self, source: KeySequence[str], workers: Sequence[str], made_at: float, held: Held | None = None
+    ) -> None:
+        """`workers` in worker order; `held`: input -> the workers already holding work on it (they are not
+        dealt it again)."""
+        holding: dict[str, set[str]] = {worker: set() for worker in workers}
+        for input_id, holders in (held or {}).items():
+            if input_id in source:
+                for worker in holders:
+                    if worker in holding:
+                        holding[worker].add(input_id)
+        super().__init__(source, {worker: len(source) - len(ids) for worker, ids in holding.items()}, made_at)
+        self._held = {worker: frozenset(ids) for worker, ids in holding.items() if ids}
+
+    def _share(self) -> FullPlan:
+        copy = FullPlan.__new__(FullPlan)
+        copy._held = self._held
+        return copy
+
+    def _planned(self, worker: str, input_id: str, position: int) -> bool:
+        return position >= self._cursor[worker] and input_id not in self._held.get(worker, ())
+
+    def _ahead(self, worker: str) -> Iterator[tuple[int, str]]:
+        cursor = self._cursor.get(worker)
+        if cursor is None:
+            return iter(())
+        skipped = self._held.get(worker, frozenset())
+        removed = self._removed
+        ahead = enumerate(self._source.keys_from(cursor), cursor)
+        return ((position, i) for position, i in ahead if i not in removed and i not in skipped)
 
 
 class DynamicPool(WorkSource):
@@ -412,7 +549,7 @@ class DynamicPool(WorkSource):
     halving a lookup costs O(log n) at worst and near O(1) amortized, so `take` is amortized O(limit),
     independent of how many inputs the pool holds or how many are closed.
 
-    Not thread-safe by itself: the store's lock guards it. `clone()` is a handful of C-level copies.
+    Not thread-safe by itself: the store's lock guards it. `clone()` is O(workers) (persistent arrays).
     """
 
     __slots__ = ("_count", "_cursor", "_had", "_ids", "_next_open", "_parent", "_position", "_rank", "_removed", "wpi")
@@ -425,15 +562,16 @@ class DynamicPool(WorkSource):
         if wpi < 1:
             raise ValueError(f"workers_per_input {wpi} must be at least 1")
         self.wpi = wpi
-        self._ids: list[str] = []
-        self._position: dict[str, int] = {}
-        self._count: list[int] = []  # per position: how many workers have had it
-        self._removed: set[int] = set()
+        # O(1) copies (persistent.py), so a snapshot, restore or first write does not copy the pool
+        self._ids: PList[str] = PList()
+        self._position: immutables.Map[str, int] = immutables.Map()
+        self._count: PList[int] = PList()  # per position: how many workers have had it
+        self._removed: immutables.Map[int, None] = immutables.Map()
         self._cursor: dict[str, int] = {}  # per worker: the first position it has not looked at
         # Union-find over positions 0..len(ids); the last one is the end sentinel, always open.
-        self._parent: list[int] = [0]
-        self._rank: list[int] = [0]
-        self._next_open: list[int] = [0]  # per root: the open position (or end) its set leads to
+        self._parent: PList[int] = PList([0])
+        self._rank: PList[int] = PList([0])
+        self._next_open: PList[int] = PList([0])  # per root: the open position (or end) its set leads to
         self._had: dict[str, frozenset[int]] = {}  # per worker: positions it held before the pool was made
         self.add_inputs(input_ids)
         if held:
@@ -458,25 +596,30 @@ class DynamicPool(WorkSource):
 
     def add_inputs(self, input_ids: Iterable[str]) -> None:
         """Append inputs in order; ids the pool already holds (even removed ones) are ignored."""
-        position = self._position
+        # The end sentinel becomes the first new input's position; each new input's successor (the last: a new
+        # end sentinel) starts as its own open set. In bulk: one HAMT mutation, whole-chunk extends.
+        start = len(self._ids)
+        position = self._position.mutate()
+        new = []
         for input_id in input_ids:
-            if input_id in position:
-                continue
-            # The end sentinel becomes this input's position; a new sentinel follows it.
-            end = len(self._ids)
-            position[input_id] = end
-            self._ids.append(input_id)
-            self._count.append(0)
-            self._parent.append(end + 1)
-            self._rank.append(0)
-            self._next_open.append(end + 1)
+            if input_id not in position:
+                position[input_id] = start + len(new)
+                new.append(input_id)
+        self._position = position.finish()
+        if new:
+            following = range(start + 1, start + len(new) + 1)
+            self._ids.extend(new)
+            self._count.extend([0] * len(new))
+            self._parent.extend(following)
+            self._rank.extend([0] * len(new))
+            self._next_open.extend(following)
 
     def remove_input(self, input_id: str) -> None:
         """Never hand `input_id` out again (an unknown or already removed id is a no-op)."""
         position = self._position.get(input_id)
         if position is None or position in self._removed:
             return
-        self._removed.add(position)
+        self._removed = self._removed.set(position, None)
         if self._count[position] < self.wpi:
             self._close(position)
 
@@ -523,13 +666,13 @@ class DynamicPool(WorkSource):
         return 0 if position is None else self._count[position]
 
     def clone(self) -> DynamicPool:
-        """An independent copy (for store snapshots): flat C-level copies only."""
+        """An independent copy in O(workers): the arrays are PLists, the maps immutable."""
         copy = DynamicPool.__new__(DynamicPool)
         copy.wpi = self.wpi
         copy._ids = self._ids.copy()
-        copy._position = self._position.copy()
+        copy._position = self._position  # immutable
         copy._count = self._count.copy()
-        copy._removed = self._removed.copy()
+        copy._removed = self._removed  # immutable
         copy._cursor = self._cursor.copy()
         copy._parent = self._parent.copy()
         copy._rank = self._rank.copy()

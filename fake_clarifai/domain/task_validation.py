@@ -18,7 +18,7 @@ from typing import Protocol
 from clarifai_grpc.grpc.api import resources_pb2
 from google.protobuf import json_format
 
-from fake_clarifai.domain.assignment import NO_VALUE, AssignmentConfigError, validate_partitioned
+from fake_clarifai.domain.assignment import NO_VALUE, AssignmentConfigError, effective_wpi, validate_partitioned
 from fake_clarifai.domain.review_policy import policy_of
 from fake_clarifai.errors import ApiError, Code, invalid
 
@@ -31,6 +31,11 @@ PartitionInfo = resources_pb2.TaskWorkerPartitionedStrategyInfo
 HUMAN_STRATEGIES = {TaskWorker.PARTITIONED: "PARTITIONED", TaskWorker.FULL: "FULL", TaskWorker.DYNAMIC: "DYNAMIC"}
 TASK_STATUSES = (Code.TASK_IN_PROGRESS, Code.TASK_DONE, Code.TASK_WONT_DO, Code.TASK_FAILED, Code.TASK_IDLE)
 TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,48}")
+# [policy] What one PostTasks / PatchTasks request may ask for (BEHAVIOUR.md §4.1). Clarifai documents 128 as
+# its batch size per request for inputs and predictions and nothing for tasks; the work bound keeps one
+# request's deal (and the records it may become) within what a test process holds.
+MAX_TASKS_PER_REQUEST = 128
+MAX_WORK_PER_REQUEST = 20_000_000  # (worker, input) pairs dealt at creation by the tasks of one request
 
 
 class Versioned(Protocol):
@@ -105,6 +110,50 @@ def check_task_status(status_code: int, where: str) -> None:
     if status_code not in TASK_STATUSES:
         names = ", ".join(Code.Name(code) for code in TASK_STATUSES)
         raise invalid(f"{where}.status.code {_code_name(status_code)} is not a task status: use one of {names}")
+
+
+def check_task_count(count: int) -> None:
+    """At most `MAX_TASKS_PER_REQUEST` tasks in one request's `tasks`."""
+    if count > MAX_TASKS_PER_REQUEST:
+        raise invalid(
+            f"tasks holds {count} tasks, more than the {MAX_TASKS_PER_REQUEST} one request may carry: "
+            "send them in several requests"
+        )
+
+
+def dealt_work(valid: ValidTask, source_size: int) -> tuple[int, str]:
+    """The (worker, input) pairs a task deals at creation over a source of `source_size` inputs (§5), and
+    how, in field names: FULL every worker × the source, PARTITIONED workers_per_input × the source, an
+    auto-annotation task one model run per input; DYNAMIC none (its pool hands work out on demand)."""
+    task = valid.task
+    inputs = f"{source_size} inputs of its input_source"
+    if is_auto_annotation(task):
+        return source_size, f"type TYPE_NOT_SET: its model annotates the {inputs}"
+    if task.worker.strategy == TaskWorker.FULL:
+        workers = len(valid.worker_user_ids)
+        return workers * source_size, f"worker.strategy FULL: {workers} worker.workers × {inputs}"
+    if task.worker.strategy == TaskWorker.PARTITIONED:
+        wpi = task.worker.partitioned_strategy_info.workers_per_input
+        return effective_wpi(wpi) * source_size, (
+            f"worker.partitioned_strategy_info.workers_per_input {wpi} × {inputs}"
+        )
+    return 0, ""
+
+
+def check_request_work(tasks: Sequence[tuple[str, ValidTask, int]]) -> None:
+    """The tasks of one request (where each sits, e.g. `tasks[3]`, its checked form and its source's size)
+    deal at most `MAX_WORK_PER_REQUEST` (worker, input) pairs together (`dealt_work`)."""
+    total = 0
+    for where, valid, source_size in tasks:
+        pairs, how = dealt_work(valid, source_size)
+        total += pairs
+        if total > MAX_WORK_PER_REQUEST:
+            before = f", {total} with the tasks before it" if total != pairs else ""
+            raise invalid(
+                f"{where} deals {pairs} (worker, input) pairs ({how}){before}, more than the "
+                f"{MAX_WORK_PER_REQUEST} one request may deal: send the tasks in several requests or give "
+                "them smaller input sources"
+            )
 
 
 def validate_task(task: resources_pb2.Task, facts: AppFacts, where: str) -> ValidTask:

@@ -1,21 +1,27 @@
 """Where a task's work comes from: one object per work strategy, behind one interface (docs/BEHAVIOUR.md §5).
 
 A task holds one `WorkSource` in `TaskState.work`; the services ask it, and never test the strategy:
-- `PartitionPlan` (domain/assignment.py): PARTITIONED and FULL, the work dealt at creation and not handed
-  out yet, per worker in source order;
+- `PartitionPlan` / `FullPlan` (domain/assignment.py): PARTITIONED and FULL, the work dealt at creation and
+  not handed out yet, per worker in source order;
 - `DynamicPool` (domain/assignment.py): DYNAMIC, a live pool handing inputs out on demand;
 - `AutoAnnotationWork` (services/auto_annotation.py): a model annotates the inputs, no human work;
 - `NoWork` (here): nothing planned and nothing to take (a task planted by a test, or a source left empty).
 
 Every operation has a default here, the answer of a source with nothing planned: a new strategy overrides
 only what it does differently. Work already handed out lives in the task's assignment records, not here.
+
+A task's source inputs, as its plan keeps them, are a `KeySequence` (fake_clarifai/persistent.py): the ids
+in source order, frozen when the task was dealt, shared by every task dealt from the same container
+(`frozen_keys`), so a plan's memory does not grow with the source.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from fake_clarifai.persistent import KeySequence, PMap
 
 if TYPE_CHECKING:  # for the hints of `inputs_joined` only: the domain never imports the store at run time
     from fake_clarifai.store import AppState, Store, TaskState
@@ -88,3 +94,14 @@ class NoWork(WorkSource):
 
 
 NO_WORK = NoWork()
+
+
+def key_sequence(input_ids: Iterable[str]) -> KeySequence[str]:
+    """Distinct ids in order (a repeat keeps its first place) as a frozen sequence: O(n), a copy."""
+    return PMap(dict.fromkeys(input_ids)).frozen_keys()
+
+
+def frozen_keys(keys: Mapping[str, object]) -> KeySequence[str]:
+    """The keys of `keys` in order, as they are now: O(1) for a `PMap` (later writes copy its chunks, not
+    this), a copy (`key_sequence`) for any other mapping."""
+    return keys.frozen_keys() if isinstance(keys, PMap) else key_sequence(keys)

@@ -128,7 +128,7 @@ def delete_previous_annotations(app: AppState, task: resources_pb2.Task) -> None
     gone = [app.annotations[i] for i in previous_annotations(app, task)]
     app.remove_annotations(a.id for a in gone)
     for annotation in gone:
-        earlier = app.tasks.get(annotation.task_id)
+        earlier = app.task(annotation.task_id)
         key = annotation.worker.model.model_version.id or annotation.worker.workflow.version.id
         if earlier is None or any(
             a.task_id == earlier.task.id and a.worker == annotation.worker

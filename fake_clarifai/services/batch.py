@@ -81,7 +81,7 @@ def existing_task(
     the one id, leaves out the field: `field_in_details` False)."""
     if not task_id:
         raise invalid(f"{field} is empty: {hint}")
-    task = app.tasks.get(task_id)
+    task = app.task(task_id)
     if task is None:
         where = f"{field}: " if field_in_details else ""
         raise ApiError(Code.TASK_MISSING, f"{where}task '{task_id}' does not exist")

@@ -30,25 +30,26 @@ def draws_from(task: TaskState, dataset_id: str | None) -> bool:
 def inputs_added(store: Store, app: AppState, input_ids: Sequence[str], dataset_id: str | None = None) -> None:
     """New inputs in the app (`dataset_id` None) or new members of `dataset_id`, in order: the work source
     of each task drawing from there hears of them, if it follows its source (`WorkSource.follows_source`)."""
-    for task in app.tasks.values():
-        if not task.work.follows_source:
+    for task_id, seen in list(app.tasks.items()):
+        if not seen.work.follows_source:
             continue
-        if draws_from(task, dataset_id):
+        if draws_from(seen, dataset_id):
+            task = app.changing(task_id)
             task.work.inputs_joined(input_ids, store, app, task)
-        elif dataset_id is None and task.task.input_source.type == SAVED_SEARCH:
-            selected = searches.newly_selected(app, task.task.input_source.id, input_ids)
+        elif dataset_id is None and seen.task.input_source.type == SAVED_SEARCH:
+            selected = searches.newly_selected(app, seen.task.input_source.id, input_ids)
+            task = app.changing(task_id)
             task.work.inputs_joined(selected, store, app, task)
 
 
 def inputs_left(app: AppState, input_ids: Sequence[str], dataset_id: str) -> None:
     """Members left `dataset_id`: they leave every task drawing from it."""
-    for task in app.tasks.values():
-        if draws_from(task, dataset_id):
-            for input_id in input_ids:
-                task.drop_input(input_id)
+    for task in app.changing_tasks(lambda task: draws_from(task, dataset_id)):
+        for input_id in input_ids:
+            task.drop_input(input_id)
 
 
 def input_removed(app: AppState, input_id: str) -> None:
     """An input left the app: it leaves every task."""
-    for task in app.tasks.values():
+    for task in app.changing_tasks():
         task.drop_input(input_id)

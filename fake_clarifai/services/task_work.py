@@ -23,6 +23,7 @@ from fake_clarifai.domain.annotation_rules import task_link, with_task_link
 from fake_clarifai.domain.review import AWAITING_REVIEW, PENDING, Decision, IllegalTransition
 from fake_clarifai.errors import ApiError, Code, invalid, status_of
 from fake_clarifai.ids import to_timestamp
+from fake_clarifai.persistent import PMap
 from fake_clarifai.services import rpc
 from fake_clarifai.services.batch import existing_task
 from fake_clarifai.services.grants import task_participant
@@ -448,9 +449,9 @@ def apply_async_half(ctx: CallContext, task: TaskState) -> None:
     take the status it left for them. Applied right after each call, or by `FakeClarifai.settle()` while
     `hold_async()` holds it [policy: when; proto: what]."""
     if task.unsettled_inputs:
-        inputs, task.unsettled_inputs = task.unsettled_inputs, {}
+        inputs, task.unsettled_inputs = task.unsettled_inputs, PMap()
         settle_consensus(ctx, task, inputs)
-    held, task.held_annotation_status = task.held_annotation_status, {}
+    held, task.held_annotation_status = task.held_annotation_status, PMap()
     for assignment_id, code in held.items():
         set_annotation_status(ctx, task, task.assignments[assignment_id], code)
 

@@ -19,10 +19,10 @@ from fake_clarifai.context import CallContext
 from fake_clarifai.domain import review
 from fake_clarifai.domain.assignment import (
     DynamicPool,
+    FullPlan,
     Held,
     PartitionPlan,
-    assign_full,
-    assign_partitioned,
+    deal_partitioned,
     effective_wpi,
     open_slots,
 )
@@ -30,12 +30,16 @@ from fake_clarifai.domain.review_policy import PENDING
 from fake_clarifai.domain.task_validation import (
     AppFacts,
     ValidTask,
+    check_request_work,
+    check_task_count,
     check_task_id,
     check_task_status,
     is_auto_annotation,
     validate_task,
 )
+from fake_clarifai.domain.work import frozen_keys, key_sequence
 from fake_clarifai.errors import ApiError, Code, invalid, status_of
+from fake_clarifai.persistent import KeySequence, PMap
 from fake_clarifai.services import rpc
 from fake_clarifai.services.assembled import Assembled, assembler
 from fake_clarifai.services.auto_annotation import start_auto_annotation
@@ -77,6 +81,7 @@ def post_tasks(ctx: CallContext, request: service_pb2.PostTasksRequest) -> servi
     app = ctx.app
     if not request.tasks:
         raise invalid("tasks is empty: send at least one task")
+    check_task_count(len(request.tasks))
     for i, task in enumerate(request.tasks):
         if task.id:
             check_task_id(task.id, f"tasks[{i}]")
@@ -89,6 +94,7 @@ def post_tasks(ctx: CallContext, request: service_pb2.PostTasksRequest) -> servi
             )
     facts = app_facts(ctx.store, app)
     checked = [validate_task(task, facts, f"tasks[{i}]") for i, task in enumerate(request.tasks)]
+    sources = request_sources(app, [(f"tasks[{i}]", valid) for i, valid in enumerate(checked)])
     response = service_pb2.MultiTaskResponse()
     for valid, requested in zip(checked, request.tasks, strict=True):
         now = ctx.timestamp()
@@ -99,7 +105,7 @@ def post_tasks(ctx: CallContext, request: service_pb2.PostTasksRequest) -> servi
             reviewer_user_ids=frozenset(valid.reviewer_user_ids),
         )
         app.put_task(state)
-        start_task(ctx, app, state, valid, list(source_input_ids(app, task.input_source)))
+        start_task(ctx, app, state, valid, sources[source_key(task)])
         response.tasks.append(state.task)
     return response
 
@@ -128,6 +134,7 @@ def patch_tasks(ctx: CallContext, request: service_pb2.PatchTasksRequest) -> ser
     action = require_action(request.action, ("overwrite", "merge"), Code.CONN_INVALID_REQUEST)
     if not request.tasks:
         raise invalid("tasks is empty: send at least one task")
+    check_task_count(len(request.tasks))
     seen: set[str] = set()
     for i, task in enumerate(request.tasks):
         if task.id in seen:
@@ -138,7 +145,7 @@ def patch_tasks(ctx: CallContext, request: service_pb2.PatchTasksRequest) -> ser
         for i, task in enumerate(request.tasks):
             check_status_only(task, f"tasks[{i}]")
         for task in request.tasks:
-            app.tasks[task.id].set_status(task.status.code, ctx.now())
+            app.changing(task.id).set_status(task.status.code, ctx.now())
     else:
         facts = app_facts(ctx.store, app)
         checked = []
@@ -146,8 +153,14 @@ def patch_tasks(ctx: CallContext, request: service_pb2.PatchTasksRequest) -> ser
             checked.append(validate_task(task, facts, f"tasks[{i}]"))
             if task.status.code:
                 check_task_status(task.status.code, f"tasks[{i}]")
+        redealt = [
+            (f"tasks[{i}]", valid)
+            for i, (valid, requested) in enumerate(zip(checked, request.tasks, strict=True))
+            if changes_work(app.tasks[requested.id].task, valid.task)
+        ]
+        sources = request_sources(app, redealt)
         for valid, requested in zip(checked, request.tasks, strict=True):
-            app.put_task(redefined(ctx, app, app.tasks[requested.id], valid, requested.status.code))
+            app.put_task(redefined(ctx, app, app.changing(requested.id), valid, requested.status.code, sources))
     return service_pb2.MultiTaskResponse(tasks=[app.tasks[task.id].task for task in request.tasks])
 
 
@@ -165,15 +178,16 @@ def delete_tasks(ctx: CallContext, request: service_pb2.DeleteTasksRequest) -> s
 
 # -- starting a task: who gets which input ------------------------------------------------------------------
 def start_task(
-    ctx: CallContext, app: AppState, state: TaskState, valid: ValidTask, input_ids: Sequence[str],
+    ctx: CallContext, app: AppState, state: TaskState, valid: ValidTask, input_ids: KeySequence[str],
     held: Sequence[Assignment] = (),
 ) -> None:
-    """Give the task its work source for the source's inputs (`input_ids`, in source order), by its strategy
-    (docs/BEHAVIOUR.md §5): `STARTS` holds one starter per work strategy; auto-annotation tasks get their
-    model's work (services/auto_annotation).
+    """Give the task its work source for the source's inputs (`input_ids`, in source order, frozen:
+    `source_keys`), by its strategy (docs/BEHAVIOUR.md §5): `STARTS` holds one starter per work strategy;
+    auto-annotation tasks get their model's work (services/auto_annotation).
 
-    PARTITIONED / FULL: the inputs are dealt into a `PartitionPlan`; their assignment records are made only as
-    the work is handed out (LABEL_START), so PostTasks does not make 300k records for 100k inputs.
+    PARTITIONED / FULL: the inputs are dealt into a `PartitionPlan` / `FullPlan` over `input_ids`; their
+    assignment records are made only as the work is handed out (LABEL_START), so PostTasks does not make
+    300k records for 100k inputs, and a FULL plan holds no list of the source at all.
 
     `state` holds no assignments yet. `held` is the work the task had before an overwrite changed its
     workers, strategy or source (PatchTasks); it is reconciled, not redone:
@@ -187,9 +201,8 @@ def start_task(
     - auto-annotation tasks get no human assignments: their model annotates the inputs (services/auto_annotation).
     """
     if held:
-        in_source = set(input_ids)
-        held = [a for a in held if a.input_id in in_source]
-        state.consensus_labels = {i: agreed for i, agreed in state.consensus_labels.items() if i in in_source}
+        held = [a for a in held if a.input_id in input_ids]
+        state.consensus_labels = PMap((i, agreed) for i, agreed in state.consensus_labels.items() if i in input_ids)
     state.add(a for a in held if a.state != PENDING)
     batches = state.review_batches.items()  # work that left the task leaves the reviewers' batches too
     state.review_batches = {r: tuple(i for i in ids if i in state.assignments) for r, ids in batches}
@@ -204,7 +217,7 @@ Pending = Mapping[tuple[str, str], Assignment]  # (worker, input) -> a pending a
 
 
 def start_pool(
-    ctx: CallContext, state: TaskState, valid: ValidTask, input_ids: Sequence[str], pending: Pending
+    ctx: CallContext, state: TaskState, valid: ValidTask, input_ids: KeySequence[str], pending: Pending
 ) -> None:
     """DYNAMIC: a live pool over the source; kept pending batches stay where their input has an open slot."""
     wpi = state.task.worker.partitioned_strategy_info.workers_per_input
@@ -214,41 +227,47 @@ def start_pool(
     state.work = DynamicPool(wpi, input_ids, holders)
 
 
-def start_plan(deal: Callable[[ValidTask, Sequence[str], Held], dict[str, list[str]]], *, bounded: bool) -> Starter:
-    """PARTITIONED / FULL: deal the source with `deal` into a plan around the held work; `bounded`: the
-    strategy has a workers_per_input that an overwrite may have lowered below the kept work."""
+Plan = PartitionPlan | FullPlan
+
+
+def start_plan(plan: Callable[[ValidTask, KeySequence[str], Held, float], Plan]) -> Starter:
+    """PARTITIONED / FULL: the source dealt by `plan` around the held work (now); kept pending work is handed
+    out where it was dealt in each worker's queue."""
 
     def start(
-        ctx: CallContext, state: TaskState, valid: ValidTask, input_ids: Sequence[str], pending: Pending
+        ctx: CallContext, state: TaskState, valid: ValidTask, input_ids: KeySequence[str], pending: Pending
     ) -> None:
         holders = state.holders()
-        if bounded:
-            state.kept_beyond_wpi = kept_beyond(holders, state.task.worker.partitioned_strategy_info.workers_per_input)
-        dealt = deal(valid, input_ids, holders)
         now = ctx.now()
-        state.work = PartitionPlan(dealt, input_ids, now, bounded=bounded)
-        for worker, ids in dealt.items():  # kept pending work stays where it was dealt in the worker's queue
-            kept = {i: pending[(worker, i)] for i in ids if (worker, i) in pending}
+        work = state.work = plan(valid, input_ids, holders, now)
+        if work.bounded:  # an overwrite may have lowered workers_per_input below the kept work
+            state.kept_beyond_wpi = kept_beyond(holders, state.task.worker.partitioned_strategy_info.workers_per_input)
+        kept_by_worker: dict[str, dict[str, Assignment]] = {}
+        for (worker, input_id), assignment in pending.items():
+            if work.has(worker, input_id):
+                kept_by_worker.setdefault(worker, {})[input_id] = assignment
+        for worker in work.workers():
+            kept = kept_by_worker.get(worker)
             if kept:
-                through = state.work.take_through(worker, next(reversed(kept)))
+                through = work.take_through(worker, max(kept, key=input_ids.index))
                 state.hand_out(worker, through, ctx.store.ids.new_ids, now, kept)
 
     return start
 
 
-def deal_full(valid: ValidTask, input_ids: Sequence[str], held: Held) -> dict[str, list[str]]:
-    return assign_full(input_ids, valid.worker_user_ids, held)
+def plan_full(valid: ValidTask, input_ids: KeySequence[str], held: Held, now: float) -> FullPlan:
+    return FullPlan(input_ids, valid.worker_user_ids, now, held)
 
 
-def deal_partitioned(valid: ValidTask, input_ids: Sequence[str], held: Held) -> dict[str, list[str]]:
+def plan_partitioned(valid: ValidTask, input_ids: KeySequence[str], held: Held, now: float) -> PartitionPlan:
     wpi = valid.task.worker.partitioned_strategy_info.workers_per_input
-    return assign_partitioned(input_ids, valid.worker_user_ids, wpi, valid.weights, held)
+    return PartitionPlan(deal_partitioned(input_ids, valid.worker_user_ids, wpi, valid.weights, held), input_ids, now)
 
 
-Starter = Callable[[CallContext, TaskState, ValidTask, Sequence[str], Pending], None]
+Starter = Callable[[CallContext, TaskState, ValidTask, KeySequence[str], Pending], None]
 STARTS: dict[int, Starter] = {
-    TaskWorker.PARTITIONED: start_plan(deal_partitioned, bounded=True),
-    TaskWorker.FULL: start_plan(deal_full, bounded=False),
+    TaskWorker.PARTITIONED: start_plan(plan_partitioned),
+    TaskWorker.FULL: start_plan(plan_full),
     TaskWorker.DYNAMIC: start_pool,
 }
 
@@ -272,31 +291,68 @@ def kept_beyond(holders: Held, wpi: int) -> dict[str, int]:
 
 
 def source_input_ids(app: AppState, source: resources_pb2.TaskInputSource) -> Collection[str]:
-    """The ids of a task's source inputs in source order: app creation order, dataset membership order."""
+    """The ids of a task's source inputs in source order: app creation order, dataset membership order
+    (the app's own containers for ALL_INPUTS and DATASET: iterating them gives the ids)."""
     if source.type == TaskInputSource.ALL_INPUTS:
-        return app.inputs.keys()
+        return app.inputs
     if source.type == TaskInputSource.DATASET:
-        return app.dataset_members.get(source.id, {}).keys()
+        return app.dataset_members.get(source.id, {})
     if source.type == TaskInputSource.SAVED_SEARCH:
         return selected_input_ids(app, app.searches[source.id].query) if source.id in app.searches else ()
     return (source.id,) if source.id in app.inputs else ()
 
 
-def redefined(ctx: CallContext, app: AppState, old: TaskState, valid: ValidTask, status_code: int) -> TaskState:
-    """`old` under its overwritten definition: assignments are recomputed only when the workers, the
-    strategy, the source or the kind of task (human / auto-annotation) changed; else they stay as they are."""
+def source_keys(app: AppState, source: resources_pb2.TaskInputSource) -> KeySequence[str]:
+    """`source_input_ids` frozen as they are now: what a task is dealt from. O(1) where the app's container
+    is a `PMap` (`frozen_keys`), else a copy."""
+    ids = source_input_ids(app, source)
+    return frozen_keys(ids) if isinstance(ids, Mapping) else key_sequence(ids)
+
+
+SourceKey = tuple[int, str]
+Sources = Mapping[SourceKey, KeySequence[str]]
+
+
+def source_key(task: resources_pb2.Task) -> SourceKey:
+    return task.input_source.type, task.input_source.id
+
+
+def request_sources(app: AppState, tasks: Sequence[tuple[str, ValidTask]]) -> Sources:
+    """The input sources of a request's tasks (where each sits in the request, its checked form) that deal
+    work, each frozen once (`source_keys`; tasks naming the same source share it), after checking that
+    together they deal no more than one request may (`check_request_work`): raises ApiError before
+    anything is stored."""
+    sources: dict[SourceKey, KeySequence[str]] = {}
+    for _, valid in tasks:
+        key = source_key(valid.task)
+        if key not in sources:
+            sources[key] = source_keys(app, valid.task.input_source)
+    check_request_work([(where, valid, len(sources[source_key(valid.task)])) for where, valid in tasks])
+    return sources
+
+
+def changes_work(previous: resources_pb2.Task, task: resources_pb2.Task) -> bool:
+    """Whether an overwrite of `previous` by `task` recomputes its work: the workers (list, order, strategy,
+    workers_per_input, weights), the source or the kind of task (human / auto-annotation) changed."""
+    return (
+        task.worker != previous.worker
+        or task.input_source != previous.input_source
+        or is_auto_annotation(task) != is_auto_annotation(previous)
+    )
+
+
+def redefined(
+    ctx: CallContext, app: AppState, old: TaskState, valid: ValidTask, status_code: int, sources: Sources
+) -> TaskState:
+    """`old` under its overwritten definition: assignments are recomputed (from `sources`, the request's)
+    only when `changes_work`; else they stay as they are."""
     previous = old.task
     task = _owned(
         valid.task, previous.id, app, status_code or previous.status.code, previous.created_at, ctx.timestamp()
     )
     reviewers = frozenset(valid.reviewer_user_ids)
     review_batches = {r: batch for r, batch in old.review_batches.items() if r in reviewers}
-    same_work = (
-        task.worker == previous.worker
-        and task.input_source == previous.input_source
-        and is_auto_annotation(task) == is_auto_annotation(previous)
-    )
-    if same_work:
+    if not changes_work(previous, task):
         old.task, old.reviewer_user_ids, old.review_batches = task, reviewers, review_batches
         old.sync_reviews()
         return old
@@ -311,8 +367,8 @@ def redefined(ctx: CallContext, app: AppState, old: TaskState, valid: ValidTask,
         unsettled_inputs=old.unsettled_inputs.copy(),
     )
     held = [old.assignments[i] for ids in old.assignment_ids_by_worker_state.values() for i in ids]
-    start_task(ctx, app, state, valid, list(source_input_ids(app, task.input_source)), held)
-    state.held_annotation_status = {i: c for i, c in old.held_annotation_status.items() if i in state.assignments}
+    start_task(ctx, app, state, valid, sources[source_key(task)], held)
+    state.held_annotation_status = PMap((i, c) for i, c in old.held_annotation_status.items() if i in state.assignments)
     state.sync_reviews()
     return state
 
