@@ -85,7 +85,7 @@ def get_user(ctx: CallContext, request: service_pb2.GetUserRequest) -> service_p
 @rpc("ListApps", scope="user")
 def list_apps(ctx: CallContext, request: service_pb2.ListAppsRequest) -> Assembled:
     keys = paginate(ctx.store.app_keys_by_member.get(ctx.caller.user_id, ()), request.page, request.per_page)
-    return APP_PAGE(map(APP_OF, map(ctx.store.apps.get, keys)))
+    return APP_PAGE(map(APP_OF, ctx.store.apps.values_of(keys)))
 
 
 @rpc("PostCollaborators")
