@@ -195,6 +195,13 @@ class PMap(MutableMapping[K, V]):
         self._edited.add(key)
         return value
 
+    def edited(self, key: K) -> V | None:
+        """`edit(key)`, or None when `key` is absent; one lookup when the value is owned already (Store.app
+        runs this on every call)."""
+        if key in self._edited:
+            return self._chunks[self._where[key]][key]
+        return self.edit(key) if key in self._where else None
+
     def adopt(self, key: K, value: V) -> None:
         """Store `value`, a new object nobody else holds, as one this facade owns (no `edit` copy needed)."""
         self[key] = value

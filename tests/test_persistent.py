@@ -102,6 +102,8 @@ def test_edit_copies_a_shared_value_once_per_copy_of_the_map() -> None:
     again = outer.copy()
     outer.edit("a")["z"] = 3
     assert "z" not in again["a"]
+    assert outer.edited("a") is outer.edit("a")
+    assert outer.edited("nothing") is None and "nothing" not in outer
     made = outer.edit("b", PMap)
     assert outer["b"] is made and len(made) == 0 and "b" not in again
 
