@@ -25,8 +25,9 @@ _STRUCT, _VALUE, _LIST = "google.protobuf.Struct", "google.protobuf.Value", "goo
 
 
 @cache
-def _may_hold_checked(message: Descriptor) -> bool:
-    """Whether a message of this type can hold a float or an enum anywhere (else it is not walked)."""
+def may_hold_checked(message: Descriptor) -> bool:
+    """Whether a message of this type can hold a float or an enum anywhere (else it is not walked; the
+    wire skips `check_request` for such request types)."""
     pending, seen = [message], {message.full_name}
     while pending:
         for field in pending.pop().fields:
@@ -39,6 +40,16 @@ def _may_hold_checked(message: Descriptor) -> bool:
     return False
 
 
+@cache
+def _walked_fields(message: Descriptor) -> frozenset[FieldDescriptor]:
+    """The fields of a message type that can hold a float or an enum (the others are not looked at)."""
+    return frozenset(
+        field
+        for field in message.fields
+        if field.type in _CHECKED or (field.message_type is not None and may_hold_checked(field.message_type))
+    )
+
+
 def check_request(request: Message) -> None:
     """`CONN_INVALID_REQUEST` naming the first value of `request` the module docstring refuses."""
     problem = first_problem(request)
@@ -49,18 +60,19 @@ def check_request(request: Message) -> None:
 def first_problem(message: Message, path: str = "") -> str | None:
     """What is wrong with the first refused value (`inputs[0].data.metadata.score is NaN: ...`,
     `input_id_conflict_resolution 99 is not a value of ...`), or None."""
-    if not _may_hold_checked(message.DESCRIPTOR):
+    walked = _walked_fields(message.DESCRIPTOR)
+    if not walked:
         return None
     kind = message.DESCRIPTOR.full_name
     for field, value in message.ListFields():
+        if field not in walked:
+            continue
         where = _where(kind, path, field.name)
         if field.type in _CHECKED:
             for i, scalar in enumerate(value if field.is_repeated else [value]):
                 problem = _scalar_problem(field, scalar)
                 if problem:
                     return f"{where}[{i}]{problem}" if field.is_repeated else f"{where}{problem}"
-        elif field.message_type is None:
-            continue
         elif field.message_type.GetOptions().map_entry:
             for key, item in value.items():
                 item_path = f"{where}.{key}" if kind == _STRUCT else f"{where}[{key}]"

@@ -87,7 +87,7 @@ class Faults:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._queues: dict[str, deque[Outcome]] = {}
+        self._queues: dict[str, deque[Outcome]] = {}  # only methods with outcomes queued
 
     def fail_next(
         self, method: str, code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE, *, times: int = 1, details: str = ""
@@ -121,19 +121,26 @@ class Faults:
             self._queues.clear()
 
     def take(self, method: str) -> Outcome:
-        """The outcome for this call of `method` (the wire calls this once per call)."""
+        """The outcome for this call of `method` (the wire calls this once per call). With nothing queued
+        it is one test of the (then empty) dict of queues, without the lock."""
+        if not self._queues:
+            return PROCEED
         with self._lock:
             for key in (method, ANY_METHOD):
                 queue = self._queues.get(key)
                 if queue:
-                    return queue.popleft()
+                    outcome = queue.popleft()
+                    if not queue:
+                        del self._queues[key]
+                    return outcome
             return PROCEED
 
     def _queue(self, method: str, outcomes: list[Outcome]) -> None:
         if method != ANY_METHOD and method not in _METHODS:
             raise ValueError(f"{method!r} is not a clarifai.api.V2 method (use ANY_METHOD, '*', for every method)")
-        with self._lock:
-            self._queues.setdefault(method, deque()).extend(outcomes)
+        if outcomes:
+            with self._lock:
+                self._queues.setdefault(method, deque()).extend(outcomes)
 
 
 def _count(times: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -42,6 +43,29 @@ class IdFactory:
     def set_state(self, state: object) -> None:
         if state is not None:
             self._random.setstate(state)  # type: ignore[arg-type]
+
+
+class BatchedIds:
+    """The ids of `factory`, drawn `batch` at a time and handed out one by one in the order `new_id` would
+    make them (a draw of 64 costs ~0.1 us an id, one `new_id` ~0.5 us). For a generator nobody snapshots,
+    such as the wire's req_ids: the factory's `state()` runs up to a batch ahead of the ids handed out."""
+
+    def __init__(self, factory: IdFactory, batch: int = 64) -> None:
+        self.factory = factory
+        self._batch = batch
+        self._ready: list[str] = []  # the next id last
+        self._lock = threading.Lock()
+
+    def new_id(self) -> str:
+        while True:
+            try:
+                return self._ready.pop()
+            except IndexError:
+                with self._lock:
+                    if not self._ready:
+                        ready = self.factory.new_ids(self._batch)
+                        ready.reverse()
+                        self._ready = ready
 
 
 def _repeated(word: int, count: int) -> int:

@@ -86,10 +86,6 @@ class Call:
         return f"{self.method} by {self.user_id or '<nobody>'} -> {outcome}"
 
 
-def _size(kept: Kept | None) -> int:
-    return len(kept.data) if kept is not None else 0
-
-
 class Journal:
     """The calls received since the last `clear()` (the fake clears it on `reset()`).
 
@@ -107,9 +103,9 @@ class Journal:
         if byte_limit < 0:
             raise ValueError(f"the journal byte limit must not be negative, got {byte_limit}")
         self._lock = threading.Lock()
-        self._calls: deque[tuple[Any, ...]] = deque()
-        self._sizes: deque[int] = deque()
-        self.limit = limit
+        self._calls: deque[tuple[Any, ...]] = deque(maxlen=limit)
+        self._sizes: deque[int] = deque(maxlen=limit)
+        self.limit: int = limit  # fixed: the deques' maxlen
         self.byte_limit = byte_limit
         self.bytes = 0
         self.dropped = 0
@@ -127,14 +123,20 @@ class Journal:
     ) -> None:
         """Keep one call (the fields of `Call`)."""
         fields = (method, kept_request, kept_response, status_code, grpc_code, user_id, time, fault)
-        size = _size(kept_request) + _size(kept_response)
+        size = (len(kept_request.data) if kept_request is not None else 0) + (
+            len(kept_response.data) if kept_response is not None else 0
+        )
         with self._lock:
-            self._calls.append(fields)
-            self._sizes.append(size)
+            calls, sizes = self._calls, self._sizes
+            if len(calls) == self.limit:  # appending lets the oldest go (the deques' maxlen)
+                self.bytes -= sizes[0]
+                self.dropped += 1
+            calls.append(fields)
+            sizes.append(size)
             self.bytes += size
-            while len(self._calls) > 1 and (len(self._calls) > self.limit or self.bytes > self.byte_limit):
-                self._calls.popleft()
-                self.bytes -= self._sizes.popleft()
+            while self.bytes > self.byte_limit and len(calls) > 1:
+                calls.popleft()
+                self.bytes -= sizes.popleft()
                 self.dropped += 1
 
     def clear(self) -> None:

@@ -97,6 +97,11 @@ class PMap(MutableMapping[K, V]):
             return iter(())
         return chain(islice(chunks[cid].values(), skip, None), chain.from_iterable(map(dict.values, chunks[cid + 1 :])))
 
+    def values_of(self, keys: Iterable[K]) -> list[V]:
+        """`[self[key] for key in keys]` in C-level passes, with no Python per key (ListApps' page of apps)."""
+        keys = list(keys)
+        return list(map(dict.__getitem__, map(self._chunks.__getitem__, map(self._where.__getitem__, keys)), keys))
+
     def page(self, offset: int, count: int) -> list[V]:
         """`count` values from the `offset`-th entry on (List RPCs' pages)."""
         return list(islice(self.values_from(offset), count))
@@ -189,6 +194,13 @@ class PMap(MutableMapping[K, V]):
         self[key] = value
         self._edited.add(key)
         return value
+
+    def edited(self, key: K) -> V | None:
+        """`edit(key)`, or None when `key` is absent; one lookup when the value is owned already (Store.app
+        runs this on every call)."""
+        if key in self._edited:
+            return self._chunks[self._where[key]][key]
+        return self.edit(key) if key in self._where else None
 
     def adopt(self, key: K, value: V) -> None:
         """Store `value`, a new object nobody else holds, as one this facade owns (no `edit` copy needed)."""

@@ -563,8 +563,7 @@ class Store:
 
     def app(self, user_id: str, app_id: str) -> AppState | None:
         """The app's state, the store's own to change (a snapshot's copy is never changed); None if unknown."""
-        key = (user_id, app_id)
-        return self.apps.edit(key) if key in self.apps else None
+        return self.apps.edited((user_id, app_id))
 
     def add_app(self, state: AppState) -> None:
         key = (state.user_id, state.app_id)

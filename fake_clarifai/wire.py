@@ -16,21 +16,23 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import grpc
 from clarifai_grpc.grpc.api import service_pb2
+from clarifai_grpc.grpc.api.status.status_pb2 import Status
 from google.protobuf import message_factory
 from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import DecodeError, Message
 
 from fake_clarifai import auth
 from fake_clarifai.context import Caller
-from fake_clarifai.door import check_request
+from fake_clarifai.door import check_request, may_hold_checked
 from fake_clarifai.errors import ApiError, Code, describe
 from fake_clarifai.faults import PROCEED, Delay, Faults, GrpcFault, Outcome, StatusFault
-from fake_clarifai.ids import IdFactory
+from fake_clarifai.ids import BatchedIds, IdFactory
 from fake_clarifai.journal import Journal, Kept
 from fake_clarifai.services import ROUTES, Route, load_all
 from fake_clarifai.services.assembled import Assembled
@@ -42,8 +44,8 @@ SERVICE = service_pb2.DESCRIPTOR.services_by_name["V2"]
 SERVICE_NAME = SERVICE.full_name
 
 Response = Message | Assembled
-METHODS = frozenset(SERVICE.methods_by_name)
 SUCCESS, SUCCESS_DESCRIPTION = int(Code.SUCCESS), describe(Code.SUCCESS)  # (Code.X costs ~1 us a lookup)
+REQ_ID_LENGTH = 32  # an IdFactory id: 32 hex digits
 
 
 def response_class(method: str) -> type[Message]:
@@ -69,11 +71,34 @@ class GrpcAbort(Exception):
         self.details = details
 
 
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """What every call of one method shares, worked out once: its name (the full path for a method V2 does
+    not have), its response type (None for those), whether faults apply (V2 methods), and whether its
+    request can hold a value `check_request` refuses. The route is looked up per call (tests swap routes)."""
+
+    method: str
+    response_type: type[Message] | None = None
+    is_v2: bool = False
+    checked: bool = False
+    success_head: bytes = b""  # the response holding only a SUCCESS status, up to its 32-character req_id
+
+
+def _endpoint(method: MethodDescriptor) -> Endpoint:
+    response_type = message_factory.GetMessageClass(method.output_type)
+    marker = "r" * REQ_ID_LENGTH
+    sample = response_type(status=Status(code=SUCCESS, description=SUCCESS_DESCRIPTION, req_id=marker))
+    head, after = sample.SerializeToString().split(marker.encode())
+    assert not after, f"{response_type.__name__}: the req_id is not the last field of its status"
+    return Endpoint(method.name, response_type, True, may_hold_checked(method.input_type), head)
+
+
 class FakeV2Servicer:
     """`clarifai.api.V2` served from a `Store`, with fault injection and a journal of calls.
 
     `req_ids` makes the responses' `req_id`s: a generator of its own, so that reads, retries and failed
-    calls never shift the sequence of resource ids drawn from `store.ids`.
+    calls never shift the sequence of resource ids drawn from `store.ids`; the wire draws them from it in
+    batches (`BatchedIds`). Callers are remembered per authorization header (`auth.Callers`).
     """
 
     def __init__(
@@ -88,6 +113,9 @@ class FakeV2Servicer:
         self.faults = Faults() if faults is None else faults
         self.journal = Journal() if journal is None else journal
         self.req_ids = IdFactory() if req_ids is None else req_ids
+        self.callers = auth.Callers(store)
+        self._new_req_id = BatchedIds(self.req_ids).new_id
+        self._endpoints = {method.name: _endpoint(method) for method in SERVICE.methods}
         load_all()
 
     def call(self, method: str, request: Message | None, metadata: Any) -> Message:
@@ -95,8 +123,8 @@ class FakeV2Servicer:
 
         `metadata` is the call's metadata pairs. Raises `GrpcAbort` when the call ends with a gRPC error.
         """
-        kept, head, tail = self._call(method, request, Kept.of(request), metadata)
-        return kept.message() if tail else head
+        kept, answered = self._call(self._endpoint_of(method), request, Kept.of(request), metadata)
+        return answered if answered is not None else kept.message()
 
     def serve(
         self, method: str, request_type: type[Message] | None, request: bytes, context: grpc.ServicerContext
@@ -114,80 +142,98 @@ class FakeV2Servicer:
                 raise  # context.abort always raises; this line only satisfies the type checker
             kept = Kept(request_type, request)
         try:
-            response, _, _ = self._call(method, parsed, kept, context.invocation_metadata())
+            response, _ = self._call(self._endpoint_of(method), parsed, kept, context.invocation_metadata())
         except GrpcAbort as abort:
             context.abort(abort.code, abort.details)
             raise  # context.abort always raises; this line only satisfies the type checker
         return response.data
 
+    def _endpoint_of(self, method: str) -> Endpoint:
+        return self._endpoints.get(method) or Endpoint(method)
+
     def _call(
-        self, method: str, request: Message | None, kept: Kept | None, metadata: Any
-    ) -> tuple[Kept, Message, bytes]:
-        """The call answered and journaled: the response kept (serialized), and as its head and tail (the
-        head alone is the whole response when the tail is empty; see `Assembled`)."""
+        self, endpoint: Endpoint, request: Message | None, kept: Kept | None, metadata: Any
+    ) -> tuple[Kept, Message | None]:
+        """The call answered and journaled: the response kept (serialized), and as a message when one was
+        built whole (None for an `Assembled` one)."""
+        method = endpoint.method
         arrived = self.store.clock.now()
-        fault = self.faults.take(method) if method in METHODS else PROCEED
+        fault = self.faults.take(method) if endpoint.is_v2 else PROCEED
         taken = None if fault is PROCEED else fault
         try:
-            head, tail, user_id = self._answer(method, request, metadata, fault)
+            route = ROUTES.get(method)
+            if fault is PROCEED and route is not None:
+                response, user_id = self._handle(endpoint, route, request, metadata)
+            else:
+                response, user_id = self._answer(endpoint, fault, route, request, metadata)
         except GrpcAbort as abort:
             self.journal.record(method, kept, None, None, abort.code, self._user_named_by(metadata), arrived, taken)
             raise
-        status = head.status
-        status.req_id = self.req_ids.new_id()
-        response = Kept(type(head), head.SerializeToString() + tail)
-        self.journal.record(method, kept, response, status.code, grpc.StatusCode.OK, user_id, arrived, taken)
-        return response, head, tail
+        req_id = self._new_req_id()
+        head, tail = (response.head, response.tail) if type(response) is Assembled else (response, b"")
+        if head is None:
+            code, answered = SUCCESS, None
+            data = endpoint.success_head + req_id.encode() + tail
+            kept_response = Kept(endpoint.response_type, data)  # type: ignore[arg-type]
+        else:
+            status = head.status
+            if not status.code:
+                status.code = SUCCESS
+                status.description = SUCCESS_DESCRIPTION
+            status.req_id = req_id
+            code, answered = status.code, head if not tail else None
+            kept_response = Kept(type(head), head.SerializeToString() + tail)
+        self.journal.record(method, kept, kept_response, code, grpc.StatusCode.OK, user_id, arrived, taken)
+        return kept_response, answered
 
-    def _answer(self, method: str, request: Any, metadata: Any, fault: Outcome) -> tuple[Message, bytes, str | None]:
-        """The response's head and tail, and the caller's user id (None when the metadata names nobody)."""
+    def _answer(
+        self, endpoint: Endpoint, fault: Outcome, route: Route | None, request: Any, metadata: Any
+    ) -> tuple[Response, str | None]:
+        """A call with a fault or without a route: the response, and the caller's user id (None when the
+        metadata names nobody)."""
         if isinstance(fault, GrpcFault):
-            raise GrpcAbort(fault.code, fault.details_for(method))
+            raise GrpcAbort(fault.code, fault.details_for(endpoint.method))
+        if isinstance(fault, StatusFault):
+            error = ApiError(fault.code, fault.details_for(endpoint.method))
+            return _failed(endpoint, error), self._user_named_by(metadata)
         if isinstance(fault, Delay):
             time.sleep(fault.seconds)
-        if isinstance(fault, StatusFault):
-            head, tail = _failed(method, ApiError(fault.code, fault.details_for(method))), b""
-            user_id = self._user_named_by(metadata)
-        elif method in ROUTES:
-            head, tail, user_id = self._handle(ROUTES[method], request, metadata)
-        elif method in METHODS:
-            raise GrpcAbort(grpc.StatusCode.UNIMPLEMENTED, f"fake_clarifai does not emulate {SERVICE_NAME}/{method}")
+        if route is not None:
+            return self._handle(endpoint, route, request, metadata)
+        if endpoint.is_v2:
+            details = f"fake_clarifai does not emulate {SERVICE_NAME}/{endpoint.method}"
         else:
-            raise GrpcAbort(grpc.StatusCode.UNIMPLEMENTED, f"fake_clarifai does not know the method {_path(method)}")
-        return head, tail, user_id
+            details = f"fake_clarifai does not know the method {_path(endpoint.method)}"
+        raise GrpcAbort(grpc.StatusCode.UNIMPLEMENTED, details)
 
-    def _handle(self, route: Route, request: Message, metadata: Any) -> tuple[Message, bytes, str | None]:
+    def _handle(self, endpoint: Endpoint, route: Route, request: Message, metadata: Any) -> tuple[Response, str | None]:
         """Auth and the handler under the store lock; `ApiError` and handler bugs become the status."""
         caller: Caller | None = None
         try:
             with self.store.lock:
-                caller = auth.authenticate(self.store, metadata)
+                caller = self.callers.caller(metadata)
                 ctx = auth.enter(self.store, caller, route, request, route.name)
-                check_request(request)
-                response: Response = route.handler(ctx, request)
+                if endpoint.checked:
+                    check_request(request)
+                response = route.handler(ctx, request)
         except ApiError as error:
-            response = _failed(route.name, error)
+            response = _failed(endpoint, error)
         except Exception as error:  # a handler bug: answer FAILURE, log it, keep serving
             log.exception("fake_clarifai handler for %s raised", route.name)
             details = f"internal error in fake_clarifai {route.name}: {type(error).__name__}: {error}"
-            response = _failed(route.name, ApiError(Code.FAILURE, details))
-        head, tail = (response.head, response.tail) if isinstance(response, Assembled) else (response, b"")
-        status = head.status
-        if not status.code:
-            status.code = SUCCESS
-            status.description = SUCCESS_DESCRIPTION
-        return head, tail, caller.user_id if caller is not None else None
+            response = _failed(endpoint, ApiError(Code.FAILURE, details))
+        return response, caller.user_id if caller is not None else None
 
     def _user_named_by(self, metadata: Any) -> str | None:
         try:
             with self.store.lock:
-                return auth.authenticate(self.store, metadata).user_id
+                return self.callers.caller(metadata).user_id
         except ApiError:
             return None
 
 
-def _failed(method: str, error: ApiError) -> Message:
-    response = response_class(method)()
+def _failed(endpoint: Endpoint, error: ApiError) -> Message:
+    response = endpoint.response_type()  # type: ignore[misc]
     response.status.code = error.code
     response.status.description = error.description
     response.status.details = error.details

@@ -10,8 +10,10 @@ from clarifai_grpc.grpc.api.status import status_code_pb2, status_pb2
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fake_clarifai import wire
 from fake_clarifai.services import ROUTES, Route, assembled
 from fake_clarifai.services.assembled import assemble
+from fake_clarifai.store import Store
 
 SUCCESS = status_code_pb2.SUCCESS
 
@@ -121,6 +123,70 @@ def test_a_record_of_another_type_is_refused_even_when_its_encoding_is_cached():
 def test_misuse_is_refused(head, records, error, message):
     with pytest.raises(error, match=message):
         assemble(head, **records)
+
+
+# -- assemblers: a response of one field's records ---------------------------------------------------
+APP_PAGE = assembled.assembler(service_pb2.MultiAppResponse, "apps")
+ONE_APP = assembled.assembler(service_pb2.SingleAppResponse, "app")
+
+
+def sent_alone(response: assembled.Assembled, response_type) -> bytes:
+    """The bytes the wire sends for an assembler's response (its head is the status alone)."""
+    assert response.head is None
+    return response_type(status=status()).SerializeToString() + response.tail
+
+
+@given(st.lists(apps, max_size=12))
+def test_an_assembled_page_is_sent_as_the_message_built_field_by_field_would_be(records):
+    for _ in range(2):  # the second time from the pages sent
+        data = sent_alone(APP_PAGE(records), service_pb2.MultiAppResponse)
+        assert data == service_pb2.MultiAppResponse(status=status(), apps=records).SerializeToString()
+
+
+@given(apps)
+def test_an_assembled_single_record_is_sent_as_the_message_built_would_be(record):
+    data = sent_alone(ONE_APP(record), service_pb2.SingleAppResponse)
+    assert data == service_pb2.SingleAppResponse(status=status(), app=record).SerializeToString()
+
+
+def test_a_page_with_a_record_replaced_in_the_middle_is_sent_as_changed():
+    records = [resources_pb2.App(id=f"a-{n}") for n in range(5)]
+    APP_PAGE(iter(records))
+    changed = resources_pb2.App(id="a-2", name="changed")
+    page = [*records[:2], changed, *records[3:]]
+    apps_sent = service_pb2.MultiAppResponse.FromString(sent_alone(APP_PAGE(page), service_pb2.MultiAppResponse)).apps
+    assert list(apps_sent) == page
+
+
+def _pages_sent():
+    """The pages APP_PAGE remembers (its closure's `_Pages`)."""
+    cell = next(c.cell_contents for c in APP_PAGE.__closure__ if isinstance(c.cell_contents, assembled._Pages))
+    return cell.sent
+
+
+def test_the_pages_sent_are_bounded_and_stay_right(monkeypatch):
+    monkeypatch.setattr(assembled, "PAGES_LIMIT", 3)
+    monkeypatch.setattr(assembled, "PAGES_BYTES", 100)
+    pages = [[resources_pb2.App(id=f"p{p}-{n}") for n in range(p + 1)] for p in range(8)]
+    pages.append([resources_pb2.App(id="big", description="x" * 200)])
+    for _ in range(2):
+        for page in pages:
+            data = sent_alone(APP_PAGE(page), service_pb2.MultiAppResponse)
+            assert list(service_pb2.MultiAppResponse.FromString(data).apps) == page
+    sent = _pages_sent()
+    assert len(sent) <= 3 and sum(len(tail) for _, tail in sent.values()) <= 100
+
+
+def test_an_empty_page_sends_nothing():
+    assert APP_PAGE([]).tail == b"" and APP_PAGE(iter([])).tail == b""
+
+
+def test_the_wires_success_head_is_the_status_as_protobuf_serializes_it():
+    servicer = wire.FakeV2Servicer(Store())
+    req_id = "0123456789abcdef0123456789abcdef"
+    for endpoint in servicer._endpoints.values():
+        built = endpoint.response_type(status=status_pb2.Status(code=SUCCESS, description="Ok", req_id=req_id))
+        assert endpoint.success_head + req_id.encode() == built.SerializeToString(), endpoint.method
 
 
 # -- through the wire -----------------------------------------------------------------------------

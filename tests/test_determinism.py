@@ -16,6 +16,8 @@ from clarifai_grpc.grpc.api.status import status_code_pb2
 from lifecycle_client import TaskClient, human_task, manual_review
 
 from fake_clarifai import DEFAULT_SEED, Clock, FakeClarifai
+from fake_clarifai.ids import IdFactory
+from fake_clarifai.server import _REQ_ID_STREAM
 
 START = 1_700_000_000.0
 MAIN = resources_pb2.UserAppIDSet(user_id="owner", app_id="main")
@@ -92,6 +94,13 @@ def test_req_ids_are_reproducible_under_a_seed():
         req_ids = [c.response.status.req_id for c in first.journal]
         assert [c.response.status.req_id for c in second.journal] == req_ids
     assert all(HEX_ID.fullmatch(r) for r in req_ids) and len(set(req_ids)) == len(req_ids)
+
+
+def test_req_ids_are_the_req_id_generators_ids_in_call_order():
+    with seeded_fake() as fake:
+        labeling_session(fake, noise=True)
+        req_ids = [c.response.status.req_id for c in fake.journal if c.response is not None]
+    assert req_ids == IdFactory(42 ^ _REQ_ID_STREAM).new_ids(len(req_ids))
 
 
 def test_another_seed_makes_other_ids():

@@ -207,6 +207,19 @@ def test_clear_and_reset_drop_pending_faults(clarifai_stub, clarifai_metadata, c
     assert post_app(clarifai_stub, clarifai_metadata).status.code == SUCCESS
 
 
+def test_a_script_played_out_leaves_the_next_calls_untouched(clarifai_stub, clarifai_metadata, clarifai_fake):
+    clarifai_fake.faults.script("PostApps", [])
+    clarifai_fake.faults.script("PostApps", [StatusFault(status_code_pb2.CONN_THROTTLED), PROCEED])
+    codes = [post_app(clarifai_stub, clarifai_metadata, app_id=f"app-{n}").status.code for n in range(3)]
+    assert codes == [status_code_pb2.CONN_THROTTLED, SUCCESS, SUCCESS]
+    assert [c.fault for c in clarifai_fake.journal.calls("PostApps")] == [
+        StatusFault(status_code_pb2.CONN_THROTTLED),
+        None,  # a scripted PROCEED runs the call untouched
+        None,
+    ]
+    assert clarifai_fake.faults.pending("PostApps") == []
+
+
 def wait_until(condition, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():

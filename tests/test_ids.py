@@ -7,7 +7,7 @@ import uuid
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fake_clarifai.ids import IdFactory
+from fake_clarifai.ids import BatchedIds, IdFactory
 
 
 @given(st.integers(0, 2**64), st.integers(0, 300))
@@ -30,3 +30,9 @@ def test_ids_are_uuid4_hex(seed: int, count: int) -> None:
 def test_a_seed_gives_the_same_sequence_and_no_seed_a_different_one() -> None:
     assert IdFactory(7).new_ids(5) == IdFactory(7).new_ids(5)
     assert IdFactory().new_ids(5) != IdFactory().new_ids(5)
+
+
+@given(st.integers(0, 2**64), st.integers(1, 20), st.integers(0, 200))
+def test_batched_ids_are_the_ids_new_id_would_make_one_by_one(seed: int, batch: int, count: int) -> None:
+    batched, single = BatchedIds(IdFactory(seed), batch), IdFactory(seed)
+    assert [batched.new_id() for _ in range(count)] == [single.new_id() for _ in range(count)]

@@ -35,6 +35,8 @@ def check_map(pmap: PMap[str, Any], model: dict[str, Any]) -> None:
     for key in list(model)[:: max(1, len(model) // 7)]:
         assert pmap[key] == model[key]
         assert key in pmap
+    some = list(model)[:: max(1, len(model) // 9)]
+    assert pmap.values_of(reversed(some)) == [model[key] for key in reversed(some)]
     values = list(model.values())
     for offset in (0, 1, CHUNK - 1, CHUNK, len(model) // 2, len(model), len(model) + 3):
         assert pmap.page(offset, 5) == values[offset : offset + 5]
@@ -84,6 +86,11 @@ def test_pmap_copies_behave_as_independent_dicts(ops: list[tuple[Any, ...]]) -> 
         check_map(pmap, model)
 
 
+def test_values_of_a_missing_key_is_a_key_error() -> None:
+    with pytest.raises(KeyError):
+        PMap({"a": 1}).values_of(["a", "b"])
+
+
 def test_edit_copies_a_shared_value_once_per_copy_of_the_map() -> None:
     outer: PMap[str, PMap[str, int]] = PMap({"a": PMap({"x": 1})})
     snapshot = outer.copy()
@@ -95,6 +102,8 @@ def test_edit_copies_a_shared_value_once_per_copy_of_the_map() -> None:
     again = outer.copy()
     outer.edit("a")["z"] = 3
     assert "z" not in again["a"]
+    assert outer.edited("a") is outer.edit("a")
+    assert outer.edited("nothing") is None and "nothing" not in outer
     made = outer.edit("b", PMap)
     assert outer["b"] is made and len(made) == 0 and "b" not in again
 

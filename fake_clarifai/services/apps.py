@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
 
 from fake_clarifai.context import CallContext
 from fake_clarifai.errors import ApiError, Code, invalid
 from fake_clarifai.services import rpc
-from fake_clarifai.services.assembled import Assembled, assemble
+from fake_clarifai.services.assembled import Assembled, assembler
 from fake_clarifai.services.batch import patched, require_action, require_new_ids
 from fake_clarifai.services.pagination import paginate
 from fake_clarifai.store import AppState
+
+ONE_APP = assembler(service_pb2.SingleAppResponse, "app")
+APP_PAGE = assembler(service_pb2.MultiAppResponse, "apps")
+APP_OF = attrgetter("app")
 
 
 @rpc("PostApps", scope="user")
@@ -35,8 +41,8 @@ def post_apps(ctx: CallContext, request: service_pb2.PostAppsRequest) -> service
 
 
 @rpc("GetApp")
-def get_app(ctx: CallContext, request: service_pb2.GetAppRequest) -> service_pb2.SingleAppResponse:
-    return service_pb2.SingleAppResponse(app=ctx.app.app)  # an App is small: copying beats `assemble` here
+def get_app(ctx: CallContext, request: service_pb2.GetAppRequest) -> Assembled:
+    return ONE_APP(ctx.app.app)
 
 
 APP_EDITABLE = ("name", "description", "notes", "metadata", "default_workflow", "visibility", "image", "is_template")
@@ -79,7 +85,7 @@ def get_user(ctx: CallContext, request: service_pb2.GetUserRequest) -> service_p
 @rpc("ListApps", scope="user")
 def list_apps(ctx: CallContext, request: service_pb2.ListAppsRequest) -> Assembled:
     keys = paginate(ctx.store.app_keys_by_member.get(ctx.caller.user_id, ()), request.page, request.per_page)
-    return assemble(service_pb2.MultiAppResponse(), apps=[ctx.store.apps[key].app for key in keys])
+    return APP_PAGE(map(APP_OF, ctx.store.apps.values_of(keys)))
 
 
 @rpc("PostCollaborators")

@@ -20,6 +20,7 @@ from fake_clarifai.errors import ApiError, Code, describe
 from fake_clarifai.records import new_input
 from fake_clarifai.services import rpc, source_events
 from fake_clarifai.services.annotations import input_level_annotations
+from fake_clarifai.services.assembled import Assembled, assembler
 from fake_clarifai.services.batch import (
     require_action,
     require_existing_ids,
@@ -32,6 +33,8 @@ from fake_clarifai.store import AppState, Store
 
 INVALID = Code.INPUT_INVALID_REQUEST
 SUFFIX = resources_pb2.InputIDConflictResolution.SUFFIX
+ONE_INPUT = assembler(service_pb2.SingleInputResponse, "input")
+INPUT_PAGE = assembler(service_pb2.MultiInputResponse, "inputs")
 
 
 def store_inputs(store: Store, app: AppState, inputs: Sequence[resources_pb2.Input]) -> None:
@@ -214,19 +217,18 @@ def assign_ids(requested: Sequence[str], conflicting: Container[str], new_id: Ca
 
 
 @rpc("GetInput", grant=assigned_to_caller)
-def get_input(ctx: CallContext, request: service_pb2.GetInputRequest) -> service_pb2.SingleInputResponse:
-    found = require_found(ctx.app.inputs, request.input_id, "input_id", "input", INVALID)
-    return service_pb2.SingleInputResponse(input=found)
+def get_input(ctx: CallContext, request: service_pb2.GetInputRequest) -> Assembled:
+    return ONE_INPUT(require_found(ctx.app.inputs, request.input_id, "input_id", "input", INVALID))
 
 
 @rpc("ListInputs")
-def list_inputs(ctx: CallContext, request: service_pb2.ListInputsRequest) -> service_pb2.MultiInputResponse:
+def list_inputs(ctx: CallContext, request: service_pb2.ListInputsRequest) -> Assembled:
     """All inputs in creation order, or the asked `ids` that exist in the order asked; `status.code` filters."""
     inputs = ctx.app.inputs
     found = (inputs[i] for i in dict.fromkeys(request.ids) if i in inputs) if request.ids else inputs.values()
     code = request.status.code
-    matching = (item for item in found if not code or item.status.code == code)
-    return service_pb2.MultiInputResponse(inputs=paginate(matching, request.page, request.per_page))
+    matching = (item for item in found if item.status.code == code) if code else found
+    return INPUT_PAGE(paginate(matching, request.page, request.per_page))
 
 
 @rpc("GetInputCount")

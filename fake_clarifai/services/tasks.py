@@ -6,7 +6,9 @@ Every request is checked whole (`domain.task_validation`) before anything change
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from itertools import filterfalse
+from operator import attrgetter
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
@@ -39,7 +41,7 @@ from fake_clarifai.domain.work import frozen_keys, key_sequence
 from fake_clarifai.errors import ApiError, Code, invalid, status_of
 from fake_clarifai.persistent import KeySequence, PMap
 from fake_clarifai.services import rpc
-from fake_clarifai.services.assembled import Assembled, assemble
+from fake_clarifai.services.assembled import Assembled, assembler
 from fake_clarifai.services.auto_annotation import start_auto_annotation
 from fake_clarifai.services.batch import existing_task, require_action, require_new_ids
 from fake_clarifai.services.grants import task_participant
@@ -64,6 +66,13 @@ METRIC_FIELDS = (
     "metrics.review.inputs_reviewable_count_estimated_per_reviewer",
 )
 ADDITIONAL_FIELDS = ("all", *USER_FIELDS, *METRIC_FIELDS)
+NO_FIELDS: frozenset[str] = frozenset()
+TASK_FILTERS = frozenset(  # the ListTasksRequest fields that choose tasks
+    ("ids", "worker_user_ids", "review_user_ids", "worker_ids", "input_source_type", "input_source_ids")
+) | {"label_order_ids", "including_label_order_tasks"}
+TASK_OF, LABEL_ORDER_ID_OF = attrgetter("task"), attrgetter("task.label_order_id")
+ONE_TASK = assembler(service_pb2.SingleTaskResponse, "task")
+TASK_PAGE = assembler(service_pb2.MultiTaskResponse, "tasks")
 
 
 # -- the RPCs ---------------------------------------------------------------------------------------------
@@ -104,18 +113,19 @@ def post_tasks(ctx: CallContext, request: service_pb2.PostTasksRequest) -> servi
 @rpc("GetTask", grant=task_participant(lambda request: request.task_id))
 def get_task(ctx: CallContext, request: service_pb2.GetTaskRequest) -> Assembled:
     fields = additional_fields(request.additional_fields)
-    state = existing_task(ctx.app, request.task_id, "task_id", field_in_details=False)
-    return assemble(service_pb2.SingleTaskResponse(), task=shown(ctx.store, ctx.app, state, fields))
+    app = ctx.app
+    state = existing_task(app, request.task_id, "task_id", field_in_details=False)
+    return ONE_TASK(shown(ctx.store, app, state, fields))
 
 
 @rpc("ListTasks")
 def list_tasks(ctx: CallContext, request: service_pb2.ListTasksRequest) -> Assembled:
     fields = additional_fields(request.additional_fields)
     app = ctx.app
-    keep = task_filter(request)
-    newest_first = (state for state in reversed(app.tasks.values()) if keep(state))
-    page = paginate(newest_first, request.page, request.per_page)
-    return assemble(service_pb2.MultiTaskResponse(), tasks=[shown(ctx.store, app, state, fields) for state in page])
+    page = paginate(listed_tasks(app, request), request.page, request.per_page)
+    if fields:
+        return TASK_PAGE([shown(ctx.store, app, state, fields) for state in page])
+    return TASK_PAGE(map(TASK_OF, page))
 
 
 @rpc("PatchTasks")
@@ -402,6 +412,8 @@ def app_facts(store: Store, app: AppState) -> AppFacts:
 
 # -- reading tasks: additional fields and filters -----------------------------------------------------------
 def additional_fields(requested: Sequence[str]) -> frozenset[str]:
+    if not requested:
+        return NO_FIELDS
     for i, name in enumerate(requested):
         if name not in ADDITIONAL_FIELDS:
             raise invalid(f"additional_fields[{i}] '{name}' is not supported: use {', '.join(ADDITIONAL_FIELDS)}")
@@ -461,6 +473,15 @@ def task_metrics(app: AppState, state: TaskState) -> resources_pb2.TaskMetrics:
 def _percent(part: int, total: int) -> int:
     """Whole percent, rounded down so that 100 means all."""
     return min(100, part * 100 // total) if total else 0
+
+
+def listed_tasks(app: AppState, request: service_pb2.ListTasksRequest) -> Iterator[TaskState]:
+    """The tasks ListTasks lists, newest first: the filters' (`task_filter`), else all but those of a
+    label order (proto comment), chosen in C-level passes (no Python per task)."""
+    newest_first = reversed(app.tasks.values())
+    if any(field.name in TASK_FILTERS for field, _ in request.ListFields()):
+        return filter(task_filter(request), newest_first)
+    return filterfalse(LABEL_ORDER_ID_OF, newest_first)
 
 
 def task_filter(request: service_pb2.ListTasksRequest) -> Callable[[TaskState], bool]:
