@@ -123,7 +123,7 @@ class FakeV2Servicer:
 
         `metadata` is the call's metadata pairs. Raises `GrpcAbort` when the call ends with a gRPC error.
         """
-        kept, answered = self._call(self._endpoint_of(method), request, Kept.of(request), metadata)
+        kept, answered = self._call(self.endpoint(method), request, Kept.of(request), metadata)
         return answered if answered is not None else kept.message()
 
     def serve(
@@ -133,6 +133,12 @@ class FakeV2Servicer:
         unknown method's or a request stream's, not read). Returns the response's bytes; a `GrpcAbort`
         ends the call with its gRPC status, and so do bytes that do not parse (INTERNAL, as gRPC's own
         deserializer answers)."""
+        return self.serve_endpoint(self.endpoint(method), request_type, request, context)
+
+    def serve_endpoint(
+        self, endpoint: Endpoint, request_type: type[Message] | None, request: bytes, context: grpc.ServicerContext
+    ) -> bytes:
+        """`serve` with the method's `Endpoint` (`endpoint(method)`) found already: the V2 handlers' entry."""
         parsed, kept = None, None
         if request_type is not None:
             try:
@@ -142,13 +148,13 @@ class FakeV2Servicer:
                 raise  # context.abort always raises; this line only satisfies the type checker
             kept = Kept(request_type, request)
         try:
-            response, _ = self._call(self._endpoint_of(method), parsed, kept, context.invocation_metadata())
+            response, _ = self._call(endpoint, parsed, kept, context.invocation_metadata())
         except GrpcAbort as abort:
             context.abort(abort.code, abort.details)
             raise  # context.abort always raises; this line only satisfies the type checker
         return response.data
 
-    def _endpoint_of(self, method: str) -> Endpoint:
+    def endpoint(self, method: str) -> Endpoint:
         return self._endpoints.get(method) or Endpoint(method)
 
     def _call(
@@ -257,7 +263,8 @@ def _method_handler(servicer: FakeV2Servicer, method: MethodDescriptor) -> grpc.
         return grpc.stream_stream_rpc_method_handler(
             lambda requests, context: iter([servicer.serve(method.name, None, b"", context)])
         )
-    serve = partial(servicer.serve, method.name, message_factory.GetMessageClass(method.input_type))
+    request_type = message_factory.GetMessageClass(method.input_type)
+    serve = partial(servicer.serve_endpoint, servicer.endpoint(method.name), request_type)
     if method.server_streaming:
         return grpc.unary_stream_rpc_method_handler(lambda request, context: iter([serve(request, context)]))
     return grpc.unary_unary_rpc_method_handler(serve)
