@@ -292,7 +292,23 @@ class _Items(ItemsView[K, V]):
         return chain.from_iterable(map(reversed, map(dict.items, reversed(self._mapping._chunks))))
 
 
-class KeySequence(Sequence[K]):
+class _SequenceValue(Sequence[T]):
+    """Equality with any sequence of equal items (a list, a tuple), unhashable, shown as its items."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=False))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self)!r})"
+
+
+class KeySequence(_SequenceValue[K]):
     """A frozen view of a PMap's keys in order: `len`, `in` and `seq[i]` in O(log(size / CHUNK)),
     `index(key)` in O(CHUNK), slices in O(length of the slice). Taking one is O(1) (`PMap.frozen_keys`)."""
 
@@ -343,18 +359,9 @@ class KeySequence(Sequence[K]):
             raise ValueError(f"{key!r} is not in the sequence between {start} and {stop}")
         return position
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=False))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"KeySequence({list(self)!r})"
 
 
-class PList(Sequence[T]):
+class PList(_SequenceValue[T]):
     """A list with an O(1) `copy()`: chunks of `CHUNK` items, each copied before this facade's first write."""
 
     __slots__ = ("_chunks", "_len", "_owned", "_top")
@@ -422,15 +429,6 @@ class PList(Sequence[T]):
 
     __copy__ = copy
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=False))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"PList({list(self)!r})"
 
     def _own(self, cid: int) -> list[T]:
         if not self._top:
